@@ -1,0 +1,95 @@
+// Foundation benchmark (issue 2): chunk + hash throughput on one core, upload of the 302 MiB mixed
+// corpus through POST /api/v1/files/upload with keep-alive, the server's peak RSS during it, and
+// rsync over loopback on the same corpus as the reference.
+//
+//   npm exec -- node bench/foundation-bench.ts [--concurrency 8]
+
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Chunker } from '../packages/core/src/fastcdc.ts';
+import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
+import { fmt, printTable, rsyncLoopback, startChildServer, writeResult } from './lib.ts';
+
+const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '8' } } });
+const concurrency = Number(values.concurrency);
+
+function chunkThroughput(withFileHash: boolean): number {
+  const data = randomStream(256 * 1024 * 1024, 42);
+  let best = 0;
+  for (let run = 0; run < 3; run++) {
+    const t0 = performance.now();
+    const chunker = new Chunker();
+    const file = createHash('sha256');
+    for (let off = 0; off < data.length; off += 1024 * 1024) {
+      const piece = data.subarray(off, off + 1024 * 1024);
+      if (withFileHash) file.update(piece);
+      for (const c of chunker.push(piece)) createHash('sha256').update(c).digest();
+    }
+    for (const c of chunker.finish()) createHash('sha256').update(c).digest();
+    file.digest();
+    best = Math.max(best, data.length / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
+const chunkOnly = chunkThroughput(false);
+const chunkAndFile = chunkThroughput(true);
+
+const dir = await mkdtemp(join(tmpdir(), 'ferry-corpus-'));
+const plan = corpusPlan();
+const totalBytes = plan.reduce((n, f) => n + f.size, 0);
+await writeCorpus(dir, plan);
+
+const server = await startChildServer();
+let uploadSeconds: number;
+let peakRss: number;
+try {
+  const queue = [...plan];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) {
+        const res = await fetch(`${server.url}/api/v1/files/upload?path=${encodeURIComponent(f.path)}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${server.token}`, 'content-length': String(f.size) },
+          body: Readable.toWeb(createReadStream(join(dir, f.path))) as ReadableStream,
+          duplex: 'half',
+        } as RequestInit);
+        if (res.status !== 200) throw new Error(`upload ${f.path}: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  uploadSeconds = (performance.now() - t0) / 1000;
+  peakRss = await server.peakRss();
+} finally {
+  await server.stop();
+}
+
+const rsyncSeconds = await rsyncLoopback(dir);
+await rm(dir, { recursive: true, force: true });
+
+const MiB = 1024 * 1024;
+printTable('Foundation benchmark (issue 2)', [
+  ['measure', 'result', 'target', 'reference'],
+  ['chunk + chunk hashes, 1 core', fmt.mbs(chunkOnly, 1), '≥ 500 MB/s', 'SHA-256 alone ≈ 1.8 GB/s'],
+  ['chunk + chunk hashes + file hash', fmt.mbs(chunkAndFile, 1), '', ''],
+  [`upload ${plan.length} files, ${fmt.mib(totalBytes)} (c=${concurrency})`, fmt.s(uploadSeconds), '≤ 3 s', rsyncSeconds === null ? 'rsync missing' : `rsync ${fmt.s(rsyncSeconds)} (ratio ${(uploadSeconds / rsyncSeconds).toFixed(2)}×)`],
+  ['server peak RSS during upload', fmt.mib(peakRss), '≤ 120 MiB', ''],
+]);
+const file = await writeResult('foundation', {
+  chunkHashMBps: chunkOnly / 1e6,
+  chunkHashFileHashMBps: chunkAndFile / 1e6,
+  corpus: { files: plan.length, bytes: totalBytes, mib: totalBytes / MiB },
+  uploadSeconds,
+  rsyncSeconds,
+  ratioToRsync: rsyncSeconds ? uploadSeconds / rsyncSeconds : null,
+  serverPeakRssMiB: peakRss / MiB,
+  concurrency,
+});
+console.log(`\nwrote ${file}`);

@@ -1,0 +1,128 @@
+// Shared benchmark helpers: start `ferry server` as a child process, sample its RSS, run rsync
+// over loopback as the reference, print tables, write JSON results.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+
+export const ROOT = join(import.meta.dirname, '..');
+const FERRY = join(ROOT, 'packages', 'cli', 'bin', 'ferry.js');
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  dataDir: string;
+  token: string;
+  /** Peak resident set size so far (VmHWM), bytes. */
+  peakRss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function readRss(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+}
+
+export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_')));
+  const child = spawn(process.execPath, [FERRY, 'server', '--port', '0', '--data', dataDir], {
+    env: { ...clean, FERRY_LOG_LEVEL: 'warn', FERRY_ADMIN_PASSWORD: 'bench-password', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`server exited ${c}: ${out}`)));
+  });
+  const login = await fetch(`${url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: 'bench-password', device: { name: 'bench', kind: 'desktop' } }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  // The grandchild (Node 24) is the real server when the shim re-executes; find it.
+  const pid = childPid(child.pid!);
+  return {
+    url,
+    pid,
+    child,
+    dataDir,
+    token: accessToken,
+    peakRss: () => readRss(pid),
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function childPid(pid: number): number {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  const kid = Number(r.stdout.trim().split('\n')[0]);
+  return kid > 0 ? kid : pid;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Copies `src/` to an rsync daemon on loopback; returns seconds, or null when rsync is missing. */
+export async function rsyncLoopback(src: string): Promise<number | null> {
+  if (spawnSync('rsync', ['--version']).status !== 0) return null;
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-rsync-'));
+  const port = await freePort();
+  await mkdir(join(dir, 'dest'));
+  await writeFile(join(dir, 'rsyncd.conf'), `use chroot = no\nuid = 0\ngid = 0\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`);
+  const daemon = spawn('rsync', ['--daemon', '--no-detach', '--address', '127.0.0.1', '--port', String(port), '--config', join(dir, 'rsyncd.conf')], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 50; i++) {
+      if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const t0 = performance.now();
+    const r = spawnSync('rsync', ['-a', '--whole-file', `${src}/`, `rsync://127.0.0.1:${port}/dest/`]);
+    const s = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`rsync failed: ${r.stderr}`);
+    return s;
+  } finally {
+    daemon.kill();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function printTable(title: string, rows: (string | number)[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  console.log(`\n${title}`);
+  for (const [n, r] of rows.entries()) {
+    console.log('  ' + r.map((c, i) => String(c).padEnd(widths[i])).join('  '));
+    if (n === 0) console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+export async function writeResult(name: string, data: unknown): Promise<string> {
+  const dir = join(ROOT, 'bench', 'results');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, ...(data as object) }, null, 2) + '\n');
+  return file;
+}
+
+export const fmt = {
+  mbs: (bytes: number, s: number) => `${(bytes / s / 1e6).toFixed(0)} MB/s`,
+  s: (s: number) => `${s.toFixed(2)} s`,
+  mib: (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`,
+};

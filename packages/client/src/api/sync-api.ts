@@ -1,0 +1,296 @@
+// The sync protocol v1 (docs/sync-protocol.md): chunk negotiation and transfer in framed batches,
+// manifests, batched commits, the change feed and the realtime channel. Isomorphic: fetch,
+// Uint8Array and the global WebSocket only; compression of frames is left to the caller.
+
+import type { Transport } from './transport.ts';
+
+export const CHUNK_FRAMES_TYPE = 'application/x-ferry-chunks';
+/** Frame flag bit 0: the payload is zstd-compressed. */
+export const FRAME_ZSTD = 1;
+const FRAME_HEADER = 32 + 1 + 4;
+
+export interface ChunkFrame {
+  /** Lower-case hex SHA-256 of the uncompressed chunk. */
+  hash: string;
+  flags: number;
+  payload: Uint8Array;
+}
+
+export type ChangeKind = 'file' | 'dir';
+
+/** One change sent to `commit`; `baseVersionId` is the version the device last synced (null: none). */
+export interface CommitChange {
+  opId: string;
+  fileId?: string;
+  path: string;
+  kind: ChangeKind;
+  baseVersionId: string | null;
+  deleted?: boolean;
+  size?: number;
+  mtime?: number;
+  contentHash?: string;
+  /** Exactly one of these for a content change: the chunk list, a base64 manifest delta against the base version's manifest, or an existing manifest id. */
+  chunks?: { hash: string; size: number }[];
+  chunksDelta?: string;
+  manifestId?: string;
+}
+
+export interface CommitResult {
+  opId: string;
+  status: 'ok' | 'noop' | 'conflict' | 'rejected';
+  /** Where this change's content (or state) now is on the server; after a lost conflict, the copy. */
+  fileId: string;
+  versionId: string;
+  version: number;
+  seq: number;
+  path: string;
+  conflictPath?: string;
+  conflictFileId?: string;
+  reason?: string;
+  error?: { code: string; message: string };
+}
+
+export interface CommitAnswer {
+  results: CommitResult[];
+  headSeq: number;
+}
+
+/** One entry of the change feed: the state of a file or folder after change `seq`. */
+export interface FeedChange {
+  seq: number;
+  fileId: string;
+  versionId: string;
+  version: number;
+  path: string;
+  prevPath: string | null;
+  kind: ChangeKind;
+  size: number;
+  contentHash: string | null;
+  manifestId: string | null;
+  mtime: number;
+  deviceId: string | null;
+  deleted: boolean;
+  opId?: string | null;
+}
+
+export type ChangesAnswer =
+  { changes: FeedChange[]; headSeq: number; hasMore: boolean; resync?: false } | { resync: true };
+
+export interface SnapshotAnswer {
+  entries: FeedChange[];
+  headSeq: number;
+  cursor: string | null;
+}
+
+export interface ManifestItem {
+  id: string;
+  size: number;
+  /** The base id the delta was made against, or null for a full list. */
+  base: string | null;
+  /** Base64 manifest delta (@ferry/core/manifest-delta). */
+  delta: string;
+}
+
+export interface RealtimeHandle {
+  close(): void;
+  /** Resolves when the socket is open and subscribed. */
+  ready: Promise<void>;
+}
+
+export interface RealtimeOptions {
+  onAdvance: (space: string, seq: number) => void;
+  onClose?: (reason: string) => void;
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function unhex(s: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < 32; i++) out[at + i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
+}
+
+/** Packs frames into one request/response body. */
+export function encodeFrames(frames: ChunkFrame[]): Uint8Array {
+  let total = 0;
+  for (const f of frames) total += FRAME_HEADER + f.payload.length;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const f of frames) {
+    unhex(f.hash, out, at);
+    out[at + 32] = f.flags;
+    view.setUint32(at + 33, f.payload.length);
+    out.set(f.payload, at + FRAME_HEADER);
+    at += FRAME_HEADER + f.payload.length;
+  }
+  return out;
+}
+
+/** Splits a framed body back into frames (payloads are views into `body`). */
+export function decodeFrames(body: Uint8Array): ChunkFrame[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const frames: ChunkFrame[] = [];
+  let at = 0;
+  while (at < body.length) {
+    if (body.length - at < FRAME_HEADER) throw new Error('truncated chunk frame header');
+    const len = view.getUint32(at + 33);
+    if (at + FRAME_HEADER + len > body.length) throw new Error('truncated chunk frame');
+    frames.push({
+      hash: hex(body.subarray(at, at + 32)),
+      flags: body[at + 32],
+      payload: body.subarray(at + FRAME_HEADER, at + FRAME_HEADER + len),
+    });
+    at += FRAME_HEADER + len;
+  }
+  return frames;
+}
+
+const enc = encodeURIComponent;
+
+export class SyncApi {
+  readonly #t: Transport;
+  constructor(t: Transport) {
+    this.#t = t;
+  }
+
+  /** The subset of `hashes` the server does not store. */
+  async missingChunks(hashes: string[], signal?: AbortSignal): Promise<string[]> {
+    return (
+      await this.#t.json<{ missing: string[] }>('POST', '/api/v1/chunks/missing', {
+        json: { hashes },
+        idempotent: true,
+        signal,
+      })
+    ).missing;
+  }
+
+  /** Uploads a framed body of chunks; the server verifies every hash. Safe to repeat. */
+  async uploadChunks(body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const res = await this.#t.request('POST', '/api/v1/chunks', {
+      body,
+      headers: { 'content-type': CHUNK_FRAMES_TYPE },
+      idempotent: true,
+      signal,
+    });
+    await res.body?.cancel();
+  }
+
+  /** Fetches chunks as frames (zstd-compressed where the server chose to when `compress`). */
+  async getChunks(
+    hashes: string[],
+    o: { compress?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    const res = await this.#t.request('POST', '/api/v1/chunks/get', {
+      json: { hashes, compress: o.compress },
+      headers: { accept: CHUNK_FRAMES_TYPE },
+      idempotent: true,
+      signal: o.signal,
+    });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** A manifest as a delta (format of @ferry/core/manifest-delta) against `base`, or a full list. */
+  async manifest(
+    spaceId: string,
+    manifestId: string,
+    o: { base?: string; signal?: AbortSignal } = {},
+  ): Promise<Uint8Array> {
+    const res = await this.#t.request('GET', `/api/v1/spaces/${enc(spaceId)}/manifests/${enc(manifestId)}`, {
+      query: { base: o.base },
+      headers: { accept: 'application/x-ferry-manifest' },
+      signal: o.signal,
+    });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  /** Many manifests at once (≤ 1000), each a base64 delta against its base when the server knows it. */
+  async manifests(
+    spaceId: string,
+    items: { id: string; base: string | null }[],
+    signal?: AbortSignal,
+  ): Promise<ManifestItem[]> {
+    const r = await this.#t.json<{ manifests: ManifestItem[] }>(
+      'POST',
+      `/api/v1/spaces/${enc(spaceId)}/manifests/get`,
+      {
+        json: { items },
+        idempotent: true,
+        signal,
+      },
+    );
+    return r.manifests;
+  }
+
+  /** Commits a batch in one transaction; retrying with the same opIds is safe. */
+  commit(spaceId: string, changes: CommitChange[], signal?: AbortSignal): Promise<CommitAnswer> {
+    return this.#t.json('POST', `/api/v1/spaces/${enc(spaceId)}/commit`, {
+      json: { changes },
+      idempotent: true,
+      signal,
+    });
+  }
+
+  /** Changes after `since`; with `wait` (seconds) the server holds the request until something arrives. */
+  changes(
+    spaceId: string,
+    since: number,
+    o: { limit?: number; wait?: number; signal?: AbortSignal } = {},
+  ): Promise<ChangesAnswer> {
+    return this.#t.json('GET', `/api/v1/spaces/${enc(spaceId)}/changes`, {
+      query: { since, limit: o.limit, wait: o.wait },
+      signal: o.signal,
+    });
+  }
+
+  /** One page of the live tree (after a `resync` answer); take headSeq from the first page. */
+  snapshot(
+    spaceId: string,
+    o: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {},
+  ): Promise<SnapshotAnswer> {
+    return this.#t.json('GET', `/api/v1/spaces/${enc(spaceId)}/snapshot`, {
+      query: { cursor: o.cursor ?? undefined, limit: o.limit },
+      signal: o.signal,
+    });
+  }
+
+  /**
+   * Opens the realtime channel and subscribes to spaces. The caller reconnects after onClose
+   * (with backoff); a fresh access token is fetched for each connection.
+   */
+  async realtime(spaces: string[], o: RealtimeOptions): Promise<RealtimeHandle> {
+    const session = this.#t.session;
+    if (!session) throw new Error('not signed in');
+    if (session.accessExpiresAt - Date.now() < 30_000) await this.#t.refresh();
+    const token = this.#t.session?.accessToken ?? session.accessToken;
+    const ws = new WebSocket(this.#t.wsUrl('/api/v1/ws', { token }));
+    let closed = false;
+    const ready = new Promise<void>((resolve, reject) => {
+      ws.addEventListener('open', () => {
+        ws.send(JSON.stringify({ type: 'subscribe', spaces }));
+        resolve();
+      });
+      ws.addEventListener('error', () => reject(new Error('realtime connection failed')));
+    });
+    ready.catch(() => undefined);
+    ws.addEventListener('message', (ev: MessageEvent) => {
+      if (typeof ev.data !== 'string') return;
+      try {
+        const msg = JSON.parse(ev.data) as { type?: string; space?: string; seq?: number };
+        if (msg.type === 'space.advanced' && typeof msg.space === 'string' && typeof msg.seq === 'number')
+          o.onAdvance(msg.space, msg.seq);
+      } catch {
+        // not a message of ours
+      }
+    });
+    ws.addEventListener('close', (ev: CloseEvent) => {
+      if (!closed) o.onClose?.(ev.reason || `closed (${ev.code})`);
+      closed = true;
+    });
+    return {
+      ready,
+      close() {
+        closed = true;
+        ws.close();
+      },
+    };
+  }
+}

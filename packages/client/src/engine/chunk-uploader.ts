@@ -1,0 +1,141 @@
+// Sends the chunks the server lacks: asks /chunks/missing about the hashes that are not already in
+// a base version's manifest, then streams the missing ones in framed batches (zstd where it pays),
+// a few requests in flight. Every chunk is re-hashed as it is read, so a file that changed since the
+// scan is reported back instead of being sent half-old. Chunks already on the server are never re-sent,
+// which is what makes an interrupted upload resume where it stopped.
+
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { constants, zstdCompress } from 'node:zlib';
+import { encodeFrames, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
+import type { BandwidthLimiter } from './bandwidth-limiter.ts';
+import { unpackRefs } from './chunk-refs.ts';
+
+const compress = promisify(zstdCompress);
+
+export interface UploadItem {
+  /** Key the caller uses to match results (usually the Ferry path). */
+  key: string;
+  diskPath: string;
+  refs: Uint8Array;
+  /** Hashes the server certainly has (the base version's chunks). */
+  known?: Uint8Array | null;
+}
+
+export interface UploadOptions {
+  limiter?: BandwidthLimiter;
+  signal?: AbortSignal;
+  /** Bytes per request body. */
+  batchBytes?: number;
+  inFlight?: number;
+  onBytes?: (sent: number) => void;
+}
+
+export interface UploadReport {
+  bytesSent: number;
+  chunksSent: number;
+  /** Keys of files whose bytes changed under us (re-plan them). */
+  changed: Set<string>;
+}
+
+const MISSING_BATCH = 10_000;
+
+export async function uploadMissingChunks(
+  api: SyncApi,
+  root: string,
+  items: UploadItem[],
+  o: UploadOptions = {},
+): Promise<UploadReport> {
+  const report: UploadReport = { bytesSent: 0, chunksSent: 0, changed: new Set() };
+  const where = new Map<string, { item: UploadItem; offset: number; size: number }>();
+  for (const item of items) {
+    const known = new Set(item.known ? unpackRefs(item.known).map((r) => r.hash) : []);
+    for (const r of unpackRefs(item.refs))
+      if (!known.has(r.hash) && !where.has(r.hash))
+        where.set(r.hash, { item, offset: r.offset, size: r.size });
+  }
+  if (where.size === 0) return report;
+  const hashes = [...where.keys()];
+  const missing: string[] = [];
+  for (let i = 0; i < hashes.length; i += MISSING_BATCH)
+    missing.push(...(await api.missingChunks(hashes.slice(i, i + MISSING_BATCH), o.signal)));
+  if (missing.length === 0) return report;
+
+  // Read file by file, in offset order, so disks read sequentially.
+  const byFile = new Map<UploadItem, { hash: string; offset: number; size: number }[]>();
+  for (const h of missing) {
+    const w = where.get(h)!;
+    const list = byFile.get(w.item) ?? [];
+    list.push({ hash: h, offset: w.offset, size: w.size });
+    byFile.set(w.item, list);
+  }
+  const batchBytes = o.batchBytes ?? 8 * 1024 * 1024;
+  const maxInFlight = o.inFlight ?? 3;
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let frames: ChunkFrame[] = [];
+  let pending = 0;
+  const flush = async () => {
+    if (frames.length === 0) return;
+    const body = encodeFrames(frames);
+    frames = [];
+    pending = 0;
+    await o.limiter?.take(body.length);
+    const p = api.uploadChunks(body, o.signal).then(
+      () => {
+        report.bytesSent += body.length;
+        o.onBytes?.(body.length);
+      },
+      (e: unknown) => {
+        failure ??= e;
+      },
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (failure) throw failure;
+  };
+
+  for (const [item, list] of byFile) {
+    list.sort((a, b) => a.offset - b.offset);
+    let fh;
+    try {
+      fh = await open(join(root, item.diskPath), 'r');
+    } catch {
+      report.changed.add(item.key);
+      continue;
+    }
+    try {
+      let tryZstd = true;
+      for (const c of list) {
+        const buf = Buffer.allocUnsafe(c.size);
+        const { bytesRead } = await fh.read(buf, 0, c.size, c.offset);
+        if (bytesRead !== c.size || createHash('sha256').update(buf).digest('hex') !== c.hash) {
+          report.changed.add(item.key);
+          break;
+        }
+        let payload: Uint8Array = buf;
+        let flags = 0;
+        if (tryZstd && c.size >= 512) {
+          const z = await compress(buf, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+          if (z.length < c.size - (c.size >> 4)) {
+            payload = z;
+            flags = FRAME_ZSTD;
+          } else tryZstd = false; // incompressible data (media, archives): stop trying for this file
+        }
+        frames.push({ hash: c.hash, flags, payload });
+        pending += payload.length + 37;
+        report.chunksSent++;
+        if (pending >= batchBytes) await flush();
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+  await flush();
+  await Promise.all(inFlight);
+  if (failure) throw failure;
+  return report;
+}

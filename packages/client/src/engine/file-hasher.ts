@@ -1,0 +1,59 @@
+// Reads a file once and produces its content hash, FastCDC chunk refs and manifest id together:
+// one pass over the bytes, memory bounded by the read buffer plus one maximum-size chunk.
+
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
+import { manifestIdOf, packRefs } from './chunk-refs.ts';
+
+export interface HashedFile {
+  size: number;
+  contentHash: string;
+  refs: Uint8Array;
+  manifestId: string;
+}
+
+const READ_SIZE = 1024 * 1024;
+
+export async function hashFile(file: string): Promise<HashedFile> {
+  const fh = await open(file, 'r');
+  try {
+    const whole = createHash('sha256');
+    const chunker = new Chunker(DEFAULT_CHUNKER);
+    const refs: { hash: string; size: number }[] = [];
+    const add = (c: Uint8Array) =>
+      refs.push({ hash: createHash('sha256').update(c).digest('hex'), size: c.length });
+    let size = 0;
+    for (;;) {
+      // A fresh buffer per read: the chunker keeps views of pending bytes.
+      const buf = Buffer.allocUnsafe(READ_SIZE);
+      const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+      if (bytesRead === 0) break;
+      const piece = buf.subarray(0, bytesRead);
+      size += bytesRead;
+      whole.update(piece);
+      for (const c of chunker.push(piece)) add(c);
+    }
+    for (const c of chunker.finish()) add(c);
+    const packed = packRefs(refs);
+    return { size, contentHash: whole.digest('hex'), refs: packed, manifestId: manifestIdOf(packed) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Hashes bytes already in memory the same way. */
+export function hashBytes(data: Uint8Array): HashedFile {
+  const chunker = new Chunker(DEFAULT_CHUNKER);
+  const refs = [...chunker.push(data), ...chunker.finish()].map((c) => ({
+    hash: createHash('sha256').update(c).digest('hex'),
+    size: c.length,
+  }));
+  const packed = packRefs(refs);
+  return {
+    size: data.length,
+    contentHash: createHash('sha256').update(data).digest('hex'),
+    refs: packed,
+    manifestId: manifestIdOf(packed),
+  };
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomFillSync } from 'node:crypto';
+import { Chunker, DEFAULT_CHUNKER, chunkBuffer } from './fastcdc.ts';
+
+const hashes = (chunks: Uint8Array[]) => chunks.map((c) => createHash('sha256').update(c).digest('hex'));
+
+function seeded(size: number, seed: number): Uint8Array {
+  // Deterministic pseudo-random bytes (xorshift32), so a failure reproduces.
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+test('chunks cover the input exactly and respect min/max sizes', () => {
+  const data = seeded(5 * 1024 * 1024, 7);
+  const chunks = chunkBuffer(data);
+  assert.equal(chunks.reduce((n, c) => n + c.length, 0), data.length);
+  assert.deepEqual(Buffer.concat(chunks), Buffer.from(data));
+  for (const c of chunks.slice(0, -1)) {
+    assert.ok(c.length >= DEFAULT_CHUNKER.minSize, `chunk of ${c.length} below min`);
+    assert.ok(c.length <= DEFAULT_CHUNKER.maxSize, `chunk of ${c.length} above max`);
+  }
+  const avg = data.length / chunks.length;
+  assert.ok(avg > 16 * 1024 && avg < 64 * 1024, `average chunk ${avg} is far from 32 KiB`);
+});
+
+test('streaming in arbitrary pieces gives the same chunks as one buffer (deterministic)', () => {
+  const data = seeded(3 * 1024 * 1024, 11);
+  const whole = hashes(chunkBuffer(data));
+  const c = new Chunker();
+  const streamed: Uint8Array[] = [];
+  let pos = 0;
+  let step = 1;
+  while (pos < data.length) {
+    const n = Math.min(data.length - pos, (step = (step * 7919) % 200_003) + 1);
+    streamed.push(...c.push(data.slice(pos, pos + n)));
+    pos += n;
+  }
+  streamed.push(...c.finish());
+  assert.deepEqual(hashes(streamed), whole);
+});
+
+test('inserting 10 bytes into a 100 MB file changes at most 3 chunks', () => {
+  const data = randomFillSync(Buffer.alloc(100 * 1024 * 1024));
+  const before = new Set(hashes(chunkBuffer(data)));
+  const mid = data.length >> 1;
+  const edited = Buffer.concat([data.subarray(0, mid), Buffer.from('0123456789'), data.subarray(mid)]);
+  const after = hashes(chunkBuffer(edited));
+  const changed = after.filter((h) => !before.has(h));
+  assert.ok(changed.length >= 1 && changed.length <= 3, `${changed.length} chunks changed`);
+});
+
+test('empty input gives no chunks; tiny input gives one', () => {
+  assert.equal(chunkBuffer(new Uint8Array(0)).length, 0);
+  assert.equal(chunkBuffer(new Uint8Array(100)).length, 1);
+});
+
+test('invalid options are refused', () => {
+  assert.throws(() => new Chunker({ minSize: 1024, avgSize: 3000, maxSize: 8192 }), /power of two/);
+  assert.throws(() => new Chunker({ minSize: 8192, avgSize: 4096, maxSize: 16384 }), /minSize/);
+});

@@ -1,0 +1,57 @@
+// Prometheus metrics of fleet telemetry: sync events by status, devices failing now, alerts, the
+// ingest queue's depth and refusals, and how long a group commit takes.
+
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface TelemetryMetrics {
+  events: Counter<'status'>;
+  rejected: Counter;
+  alerts: Counter;
+  commitSeconds: Histogram;
+}
+
+export function createTelemetryMetrics(
+  registry: Registry,
+  read: { queueDepth: () => number; failingDevices: () => Promise<number> },
+): TelemetryMetrics {
+  new Gauge({
+    name: 'ferry_telemetry_queue_depth',
+    help: 'Sync events accepted and not yet written',
+    registers: [registry],
+    collect() {
+      this.set(read.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'ferry_devices_failing',
+    help: 'Devices whose last 3 or more syncs failed',
+    registers: [registry],
+    async collect() {
+      this.set(await read.failingDevices());
+    },
+  });
+  return {
+    events: new Counter({
+      name: 'ferry_sync_events_total',
+      help: 'Sync events written, by status (ok or failed)',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'ferry_sync_events_rejected_total',
+      help: 'Sync event requests refused with 503 because the queue was full',
+      registers: [registry],
+    }),
+    alerts: new Counter({
+      name: 'ferry_device_failing_alerts_total',
+      help: 'Times a device reached 3 failed syncs in a row',
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({
+      name: 'ferry_telemetry_commit_seconds',
+      help: 'Duration of one group commit of sync events',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+}

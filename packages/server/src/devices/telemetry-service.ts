@@ -1,0 +1,407 @@
+// Fleet telemetry: validates sync reports and who may send them, queues them for group commit
+// (bounded: a full queue is a 503 with Retry-After), keeps each device's latest sync in memory,
+// raises the "failing device" alert once per streak, serves history, failures and summaries, and
+// prunes old events in the background.
+
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
+import { FerryError, NotFoundError } from '@ferry/core/errors';
+import type { MetaStore } from '../store/meta/meta-store.ts';
+import type { Device, UserRole } from '../store/meta/types.ts';
+import type {
+  DeviceSyncState,
+  StoredSyncEvent,
+  SyncEventRecord,
+  SyncStatus,
+} from '../store/meta/sql-telemetry-store.ts';
+import type { EventBus } from '../events/event-bus.ts';
+import { IngestQueue } from './ingest-queue.ts';
+import { createTelemetryMetrics, type TelemetryMetrics } from './telemetry-metrics.ts';
+
+/** The third failure in a row raises the alert; "repeated failures" are more than three. */
+export const ALERT_AFTER_FAILURES = 3;
+export const REPEATED_FAILURES_MIN = 4;
+/** Events per request. */
+export const MAX_BATCH = 1000;
+/** How far ahead of the server's clock a timestamp may be (device clocks drift). */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const DEVICE_CACHE_MS = 5 * 60_000;
+const DEVICE_CACHE_MAX = 500_000;
+const PRUNE_STEP = 10_000;
+
+/** Who sends a report: a device (an access token) or a fleet ingest token. */
+export type Reporter =
+  { kind: 'device'; userId: string; deviceId: string; role: UserRole } | { kind: 'fleet'; tokenId: string };
+
+/** A sync report as it arrives (the seed's field names). */
+export interface SyncEventInput {
+  device_id?: string;
+  timestamp: string | number;
+  total_files_synced: number;
+  total_errors: number;
+  internet_speed?: number | null;
+  duration_ms?: number;
+  bytes_up?: number;
+  bytes_down?: number;
+  status?: SyncStatus;
+  error_message?: string;
+}
+
+/** Who reads: a signed-in user. Admins see every device; others only their own. */
+export interface Reader {
+  userId: string;
+  role: UserRole;
+}
+
+interface DeviceEntry {
+  userId: string;
+  checkedAt: number;
+  /** The newest accepted event; null when the device never reported; undefined when not loaded. */
+  latest: SyncEventRecord | null | undefined;
+  consecutiveFailures: number | undefined;
+}
+
+export interface TelemetryServiceOptions {
+  meta: MetaStore;
+  bus: EventBus;
+  log: FastifyBaseLogger;
+  registry: Registry;
+  /** Most events held in memory before ingest answers 503. */
+  queueMax: number;
+  /** Events older than this many days are pruned; 0 keeps them forever. */
+  retentionDays: number;
+  pruneIntervalMs?: number;
+  /** Group commit: how long a partial batch waits for more events (ms). Default 25. */
+  lingerMs?: number;
+}
+
+const ISO_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+function parseTimestamp(t: string | number, index: number): number {
+  const at = typeof t === 'number' ? t : ISO_RE.test(t) ? Date.parse(t) : Number.NaN;
+  if (!Number.isSafeInteger(at) || at < 0) {
+    throw new FerryError(
+      'BAD_REQUEST',
+      `event ${index}: timestamp must be ISO 8601 or milliseconds since the epoch`,
+      { index },
+    );
+  }
+  if (at > Date.now() + MAX_CLOCK_SKEW_MS)
+    throw new FerryError('BAD_REQUEST', `event ${index}: timestamp is in the future`, { index });
+  return at;
+}
+
+export class TelemetryService {
+  readonly #o: TelemetryServiceOptions;
+  readonly #queue: IngestQueue<SyncEventRecord>;
+  readonly #devices = new Map<string, DeviceEntry>();
+  readonly #metrics: TelemetryMetrics;
+  #pruneTimer: NodeJS.Timeout | undefined;
+  #pruning: Promise<void> | undefined;
+
+  constructor(o: TelemetryServiceOptions) {
+    this.#o = o;
+    this.#queue = new IngestQueue({
+      capacity: o.queueMax,
+      maxBatch: 5000,
+      lingerMs: o.lingerMs ?? 25,
+      commit: (batch) => this.#commit(batch),
+      onError: (err, { attempt, dropped }) =>
+        o.log.error(
+          { err, attempt, dropped },
+          dropped
+            ? `dropped ${dropped} sync events after ${attempt} failed writes`
+            : 'writing sync events failed; retrying',
+        ),
+    });
+    this.#metrics = createTelemetryMetrics(o.registry, {
+      queueDepth: () => this.#queue.depth,
+      failingDevices: () => o.meta.telemetry.countFailing(ALERT_AFTER_FAILURES),
+    });
+  }
+
+  /** Starts the retention timer. */
+  start(): void {
+    if (this.#o.retentionDays <= 0) return;
+    this.#pruneTimer = setInterval(() => void this.prune(), this.#o.pruneIntervalMs ?? 3600_000);
+    this.#pruneTimer.unref();
+  }
+
+  /** Stops the timer and writes every accepted event. Call before the database closes. */
+  async close(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    await this.#queue.close();
+    await this.#pruning;
+  }
+
+  /** Resolves when every event accepted so far is in the database (read-your-writes for queries). */
+  settle(): Promise<void> {
+    return this.#queue.settle();
+  }
+
+  /** Validates a batch (all or nothing) and queues it. Throws 4xx for bad input, 503 when full. */
+  async ingest(reporter: Reporter, inputs: readonly SyncEventInput[]): Promise<{ accepted: number }> {
+    if (inputs.length === 0) throw new FerryError('BAD_REQUEST', 'no events');
+    if (inputs.length > MAX_BATCH)
+      throw new FerryError('PAYLOAD_TOO_LARGE', `at most ${MAX_BATCH} events per request`, {
+        max: MAX_BATCH,
+      });
+    if (this.#queue.depth + inputs.length > this.#queue.capacity) throw this.#full();
+    const now = Date.now();
+    const events: SyncEventRecord[] = [];
+    for (let i = 0; i < inputs.length; i++) {
+      const e = inputs[i];
+      const deviceId = await this.#authorize(reporter, e.device_id, i, now);
+      events.push({
+        deviceId,
+        at: parseTimestamp(e.timestamp, i),
+        receivedAt: now,
+        status: e.status ?? (e.total_errors > 0 ? 'failed' : 'ok'),
+        files: e.total_files_synced,
+        errors: e.total_errors,
+        speed: e.internet_speed ?? null,
+        durationMs: e.duration_ms ?? null,
+        bytesUp: e.bytes_up ?? null,
+        bytesDown: e.bytes_down ?? null,
+        errorMessage: e.error_message ?? null,
+      });
+    }
+    if (!this.#queue.offer(events)) throw this.#full();
+    for (const e of events) {
+      const entry = this.#devices.get(e.deviceId);
+      if (entry && (!entry.latest || e.at >= entry.latest.at)) entry.latest = e;
+    }
+    return { accepted: events.length };
+  }
+
+  #full(): FerryError {
+    this.#metrics.rejected.inc();
+    return new FerryError('UNAVAILABLE', 'the sync event queue is full; retry later', { retryAfter: 1 });
+  }
+
+  /** The device an event is for, checked against who reports it. */
+  async #authorize(
+    reporter: Reporter,
+    given: string | undefined,
+    index: number,
+    now: number,
+  ): Promise<string> {
+    if (reporter.kind === 'device' && reporter.role !== 'admin') {
+      // A device reports for itself only; whether the other device exists is not revealed.
+      if (given !== undefined && given !== reporter.deviceId)
+        throw new FerryError('FORBIDDEN', 'a device may only report its own sync events', { index });
+      this.#entry(reporter.deviceId, reporter.userId, now);
+      return reporter.deviceId;
+    }
+    const id = given ?? (reporter.kind === 'device' ? reporter.deviceId : undefined);
+    if (!id) throw new FerryError('BAD_REQUEST', `event ${index}: device_id is required`, { index });
+    const cached = this.#devices.get(id);
+    if (cached && now - cached.checkedAt < DEVICE_CACHE_MS) return id;
+    const d = await this.#o.meta.devices.byId(id);
+    if (!d || d.revokedAt !== null)
+      throw new NotFoundError(`device ${JSON.stringify(id.slice(0, 64))}`, { index });
+    this.#entry(id, d.userId, now);
+    return id;
+  }
+
+  #entry(deviceId: string, userId: string, now: number): DeviceEntry {
+    let e = this.#devices.get(deviceId);
+    if (e) {
+      e.checkedAt = now;
+      return e;
+    }
+    if (this.#devices.size >= DEVICE_CACHE_MAX) {
+      let drop = DEVICE_CACHE_MAX / 10;
+      for (const k of this.#devices.keys()) {
+        this.#devices.delete(k);
+        if (--drop <= 0) break;
+      }
+    }
+    e = { userId, checkedAt: now, latest: undefined, consecutiveFailures: undefined };
+    this.#devices.set(deviceId, e);
+    return e;
+  }
+
+  async #commit(batch: SyncEventRecord[]): Promise<void> {
+    const stop = this.#metrics.commitSeconds.startTimer();
+    const outcomes = await this.#o.meta.transaction((tx) => tx.telemetry.record(batch));
+    stop();
+    let ok = 0;
+    for (const e of batch) if (e.status === 'ok') ok++;
+    if (ok) this.#metrics.events.inc({ status: 'ok' }, ok);
+    if (batch.length - ok) this.#metrics.events.inc({ status: 'failed' }, batch.length - ok);
+    for (const o of outcomes) {
+      const entry = this.#devices.get(o.deviceId);
+      const before = entry?.consecutiveFailures;
+      if (entry) entry.consecutiveFailures = o.consecutiveFailures;
+      if (o.stale) continue;
+      const from = o.reset ? 0 : o.consecutiveFailures - o.tail;
+      if (from < ALERT_AFTER_FAILURES && o.consecutiveFailures >= ALERT_AFTER_FAILURES)
+        await this.#alert(o.deviceId, o.consecutiveFailures);
+      else if (
+        o.reset &&
+        before !== undefined &&
+        before >= ALERT_AFTER_FAILURES &&
+        o.consecutiveFailures < ALERT_AFTER_FAILURES
+      ) {
+        const d = await this.#o.meta.devices.byId(o.deviceId);
+        if (d)
+          this.#o.bus.emit('device.recovered', {
+            deviceId: d.id,
+            userId: d.userId,
+            name: d.name,
+            at: Date.now(),
+          });
+      }
+    }
+  }
+
+  async #alert(deviceId: string, consecutiveFailures: number): Promise<void> {
+    const [d, [s]] = await Promise.all([
+      this.#o.meta.devices.byId(deviceId),
+      this.#o.meta.telemetry.states([deviceId]),
+    ]);
+    if (!d) return;
+    const lastError = s?.lastFailureMessage ?? null;
+    this.#metrics.alerts.inc();
+    this.#o.log.warn(
+      {
+        alert: 'device.failing',
+        deviceId,
+        deviceName: d.name,
+        userId: d.userId,
+        consecutiveFailures,
+        lastError,
+      },
+      `device "${d.name}" (${deviceId}) failed ${consecutiveFailures} syncs in a row`,
+    );
+    this.#o.bus.emit('device.failing', {
+      deviceId,
+      userId: d.userId,
+      name: d.name,
+      consecutiveFailures,
+      lastError,
+      at: Date.now(),
+    });
+  }
+
+  /** Deletes events older than the retention age, in bounded steps. */
+  prune(now = Date.now()): Promise<void> {
+    if (this.#pruning || this.#o.retentionDays <= 0) return this.#pruning ?? Promise.resolve();
+    const cutoff = now - this.#o.retentionDays * 86_400_000;
+    this.#pruning = (async () => {
+      let removed = 0;
+      try {
+        for (;;) {
+          const n = await this.#o.meta.telemetry.prune(cutoff, PRUNE_STEP);
+          removed += n;
+          if (n < PRUNE_STEP) break;
+          await new Promise((r) => setImmediate(r));
+        }
+        if (removed) this.#o.log.info({ removed, cutoff }, 'pruned old sync events');
+      } catch (err) {
+        this.#o.log.error({ err }, 'pruning sync events failed');
+      } finally {
+        this.#pruning = undefined;
+      }
+    })();
+    return this.#pruning;
+  }
+
+  /** The device, if the reader may see it; else NOT_FOUND, exactly as for a missing one. */
+  async #visible(reader: Reader, deviceId: string): Promise<void> {
+    const d = await this.#o.meta.devices.byId(deviceId);
+    if (!d || (d.userId !== reader.userId && reader.role !== 'admin')) throw new NotFoundError('device');
+  }
+
+  async history(
+    reader: Reader,
+    deviceId: string,
+    o: { limit: number; cursor?: string },
+  ): Promise<{ events: StoredSyncEvent[]; cursor: string | null }> {
+    await this.#visible(reader, deviceId);
+    let before: { at: number; id: number } | undefined;
+    if (o.cursor) {
+      const [at, id] = Buffer.from(o.cursor, 'base64url').toString('utf8').split('.').map(Number);
+      if (!Number.isSafeInteger(at) || !Number.isSafeInteger(id))
+        throw new FerryError('BAD_REQUEST', 'invalid cursor');
+      before = { at, id };
+    }
+    await this.settle();
+    const events = await this.#o.meta.telemetry.history(deviceId, { limit: o.limit + 1, before });
+    const more = events.length > o.limit;
+    if (more) events.length = o.limit;
+    const last = events.at(-1);
+    return {
+      events,
+      cursor: more && last ? Buffer.from(`${last.at}.${last.id}`).toString('base64url') : null,
+    };
+  }
+
+  async repeatedFailures(reader: Reader, o: { min?: number; limit: number; offset: number }) {
+    await this.settle();
+    return this.#o.meta.telemetry.failing({
+      min: o.min ?? REPEATED_FAILURES_MIN,
+      limit: o.limit,
+      offset: o.offset,
+      userId: reader.role === 'admin' ? undefined : reader.userId,
+    });
+  }
+
+  async summary(reader: Reader, deviceId: string): Promise<DeviceSyncState | null> {
+    await this.#visible(reader, deviceId);
+    await this.settle();
+    return (await this.#o.meta.telemetry.states([deviceId]))[0] ?? null;
+  }
+
+  /** A user's devices with each one's latest sync. */
+  async devicesOf(userId: string): Promise<{ device: Device; latest: SyncEventRecord | null }[]> {
+    await this.settle();
+    const devices = await this.#o.meta.devices.listByUser(userId);
+    const latest = await this.latest(devices);
+    return devices.map((device) => ({ device, latest: latest.get(device.id) ?? null }));
+  }
+
+  /** Each device's latest sync, from memory (loaded once from the database on a miss). */
+  async latest(
+    devices: readonly { id: string; userId: string }[],
+  ): Promise<Map<string, SyncEventRecord | null>> {
+    const now = Date.now();
+    const out = new Map<string, SyncEventRecord | null>();
+    const missing: string[] = [];
+    for (const d of devices) {
+      const e = this.#devices.get(d.id);
+      if (e?.latest !== undefined) out.set(d.id, e.latest);
+      else missing.push(d.id);
+    }
+    if (missing.length) {
+      await this.settle();
+      const states = new Map((await this.#o.meta.telemetry.states(missing)).map((s) => [s.deviceId, s]));
+      for (const d of devices) {
+        if (out.has(d.id)) continue;
+        const s = states.get(d.id);
+        const e = this.#entry(d.id, d.userId, now);
+        // An event accepted meanwhile wins over the database row.
+        if (e.latest === undefined) e.latest = s ? stateToEvent(s) : null;
+        out.set(d.id, e.latest);
+      }
+    }
+    return out;
+  }
+}
+
+function stateToEvent(s: DeviceSyncState): SyncEventRecord {
+  return {
+    deviceId: s.deviceId,
+    at: s.lastAt,
+    receivedAt: s.lastAt,
+    status: s.lastStatus,
+    files: s.lastFiles,
+    errors: s.lastErrors,
+    speed: s.lastSpeed,
+    durationMs: s.lastDurationMs,
+    bytesUp: null,
+    bytesDown: null,
+    errorMessage: s.lastErrorMessage,
+  };
+}

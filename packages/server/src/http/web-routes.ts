@@ -1,0 +1,33 @@
+// Serves the built web app (packages/web/dist) at `/`, with SPA fallback for client-side routes.
+// When the web app has not been built, `/` says how to build it instead.
+
+import type { FastifyPluginAsync } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const WEB_DIST = join(import.meta.dirname, '..', '..', '..', 'web', 'dist');
+
+export function webRoutes(dist = WEB_DIST): FastifyPluginAsync {
+  return async (app) => {
+    if (!existsSync(join(dist, 'index.html'))) {
+      app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+        reply.type('text/html').send('<!doctype html><title>Ferry</title><p>Ferry is running. The web app is not built: run <code>npm run build -w @ferry/web</code>. API docs: <a href="/api/docs">/api/docs</a></p>'),
+      );
+      return;
+    }
+    // The static plugin's own routes (/, /assets/…, /sw.js) carry no auth config: make them public.
+    app.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object), auth: 'public' };
+    });
+    await app.register(fastifyStatic, { root: dist, prefix: '/', wildcard: false, index: ['index.html'] });
+    // Client-side routes (/files/…, /s/TOKEN) get index.html; unknown /api paths stay JSON 404s.
+    app.get('/*', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
+      const url = request.url.split('?')[0];
+      if (url.startsWith('/api/') || /\.[a-z0-9]+$/i.test(url)) {
+        return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route GET ${url}` } });
+      }
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
+  };
+}

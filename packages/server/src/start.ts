@@ -1,0 +1,42 @@
+// Runs a Ferry server as a process: first-start admin, listen, and graceful shutdown on signals
+// (in-flight requests finish, then the database closes cleanly).
+
+import type { ServerConfig } from './config.ts';
+import { createFerryServer, type FerryServer } from './app.ts';
+
+export async function startServer(config: ServerConfig, { handleSignals = true } = {}): Promise<FerryServer> {
+  const server = await createFerryServer(config);
+  const { app } = server;
+  const admin = await server.services.auth.bootstrapAdmin(config.adminUser, config.adminPassword);
+  const address = await app.listen({ host: config.host, port: config.port });
+  if (admin.created) {
+    const pw = admin.generatedPassword;
+    app.log.info({ username: config.adminUser }, 'created the admin account');
+    if (pw) {
+      // Printed once, to the terminal, not to the JSON log.
+      process.stdout.write(
+        `\n  Ferry created the admin account.\n    username: ${config.adminUser}\n    password: ${pw}\n  It will not be shown again. Log in:\n` +
+          `    curl -s ${address}/api/v1/auth/login -H 'content-type: application/json' -d '{"username":"${config.adminUser}","password":"${pw}"}'\n\n`,
+      );
+    }
+  }
+  process.stdout.write(`Ferry is listening on ${address} (data: ${config.dataDir}; API docs: ${address}/api/docs)\n`);
+  if (handleSignals) {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+      server.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          app.log.error({ err: e }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  }
+  return server;
+}

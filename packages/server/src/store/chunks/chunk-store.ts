@@ -1,0 +1,26 @@
+// ChunkStore: immutable, content-addressed chunks keyed by the SHA-256 (hex) of their bytes.
+//
+// Contract (chunk-store.contract.ts holds every implementation to it):
+// - put(hash, data) verifies sha256(data) === hash before storing, else throws HASH_MISMATCH and
+//   stores nothing. It is atomic (a reader never sees half a chunk) and durable when it resolves.
+//   Putting a chunk that exists is a cheap no-op that reports created: false.
+// - get(hash) returns the original bytes, verified; NOT_FOUND when absent; a corrupt copy throws
+//   HASH_MISMATCH rather than returning wrong bytes.
+// - has(hashes) returns the subset present. delete(hash) is idempotent. list() yields every hash.
+
+export interface PutResult {
+  /** False when the chunk was already stored. */
+  created: boolean;
+  /** Bytes the chunk takes at rest (after compression). */
+  storedSize: number;
+}
+
+export interface ChunkStore {
+  put(hash: string, data: Uint8Array): Promise<PutResult>;
+  get(hash: string): Promise<Uint8Array>;
+  has(hashes: readonly string[]): Promise<Set<string>>;
+  delete(hash: string): Promise<void>;
+  list(): AsyncIterable<string>;
+}
+
+export const HASH_RE = /^[0-9a-f]{64}$/;

@@ -1,0 +1,164 @@
+// SqlTelemetryStore against real SQLite (temp dir) and PostgreSQL (when FERRY_TEST_DATABASE_URL is
+// set): the streak rule across batches, stale batches, history paging, failing devices, pruning.
+
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openMetaStore, type SqlMetaStore } from './sql-meta-store.ts';
+import type { SyncEventRecord, SyncStatus } from './sql-telemetry-store.ts';
+import { PG_SKIP, createTestDatabase } from '../../testing/pg-test-db.ts';
+
+const T0 = Date.UTC(2025, 0, 1);
+
+function ev(
+  deviceId: string,
+  at: number,
+  status: SyncStatus,
+  extra: Partial<SyncEventRecord> = {},
+): SyncEventRecord {
+  const failed = status !== 'ok';
+  return {
+    deviceId,
+    at,
+    receivedAt: at,
+    status,
+    files: 3,
+    errors: failed ? 1 : 0,
+    speed: 10,
+    durationMs: 100,
+    bytesUp: 5,
+    bytesDown: 7,
+    errorMessage: failed ? `boom at ${at}` : null,
+    ...extra,
+  };
+}
+
+function suite(
+  name: string,
+  open: () => Promise<{ meta: SqlMetaStore; done: () => Promise<void> }>,
+  skip: string | false = false,
+) {
+  void describe(`SqlTelemetryStore (${name})`, { skip }, () => {
+    let meta: SqlMetaStore;
+    let done: () => Promise<void>;
+    const record = (events: SyncEventRecord[]) => meta.transaction((tx) => tx.telemetry.record(events));
+
+    before(async () => {
+      ({ meta, done } = await open());
+      await meta.users.create({ id: 'u1', username: 'u1', passwordHash: 'x', role: 'user' });
+      await meta.users.create({ id: 'u2', username: 'u2', passwordHash: 'x', role: 'user' });
+      for (const d of ['a', 'b', 'c'])
+        await meta.devices.create({ id: d, userId: 'u1', name: `dev ${d}`, kind: 'other' });
+      await meta.devices.create({ id: 'z', userId: 'u2', name: 'dev z', kind: 'other' });
+    });
+    after(async () => done());
+
+    void it('extends the streak across batches and resets it on a success', async () => {
+      let [o] = await record([ev('a', T0 + 1, 'failed'), ev('a', T0 + 2, 'failed')]);
+      assert.deepEqual([o.consecutiveFailures, o.tail, o.reset, o.stale], [2, 2, false, false]);
+      [o] = await record([ev('a', T0 + 3, 'partial')]);
+      assert.equal(o.consecutiveFailures, 3);
+      // Out of order inside one batch: sorted by time, so the success is last and resets.
+      [o] = await record([ev('a', T0 + 5, 'ok'), ev('a', T0 + 4, 'failed')]);
+      assert.deepEqual([o.consecutiveFailures, o.reset], [0, true]);
+      [o] = await record([ev('a', T0 + 6, 'failed'), ev('a', T0 + 7, 'ok'), ev('a', T0 + 8, 'failed')]);
+      assert.deepEqual([o.consecutiveFailures, o.tail, o.reset], [1, 1, true]);
+      const [s] = await meta.telemetry.states(['a']);
+      assert.equal(s.lastAt, T0 + 8);
+      assert.equal(s.lastStatus, 'failed');
+      assert.equal(s.lastSuccessAt, T0 + 7);
+      assert.equal(s.lastFailureAt, T0 + 8);
+      assert.equal(s.lastFailureMessage, `boom at ${T0 + 8}`);
+      assert.equal(s.events, 8);
+      assert.equal(s.okEvents, 2);
+      assert.equal(s.bytesUp, 40);
+      assert.equal((await meta.devices.byId('a'))!.consecutiveFailures, 1);
+    });
+
+    void it('a batch older than the latest event adds history only', async () => {
+      const [o] = await record([ev('a', T0 - 10, 'failed'), ev('a', T0 - 9, 'failed')]);
+      assert.deepEqual([o.stale, o.consecutiveFailures], [true, 1]);
+      const [s] = await meta.telemetry.states(['a']);
+      assert.equal(s.lastAt, T0 + 8);
+      assert.equal(s.events, 10);
+      const h = await meta.telemetry.history('a', { limit: 100 });
+      assert.equal(h.length, 10);
+      assert.equal(h.at(-1)!.at, T0 - 10);
+    });
+
+    void it('pages history newest first with a (time, id) cursor', async () => {
+      await record([ev('b', T0 + 1, 'ok'), ev('b', T0 + 1, 'failed'), ev('b', T0 + 2, 'ok')]);
+      const all = await meta.telemetry.history('b', { limit: 10 });
+      assert.deepEqual(
+        all.map((e) => e.at),
+        [T0 + 2, T0 + 1, T0 + 1],
+      );
+      assert.ok(all[1].id > all[2].id);
+      const p1 = await meta.telemetry.history('b', { limit: 2 });
+      const p2 = await meta.telemetry.history('b', { limit: 2, before: { at: p1[1].at, id: p1[1].id } });
+      assert.deepEqual(
+        [...p1, ...p2].map((e) => e.id),
+        all.map((e) => e.id),
+      );
+      assert.deepEqual(await meta.telemetry.history('nope', { limit: 5 }), []);
+    });
+
+    void it('lists failing devices by streak, optionally for one user', async () => {
+      await record([1, 2, 3, 4].map((i) => ev('c', T0 + i, 'failed')));
+      await record([1, 2, 3, 4, 5].map((i) => ev('z', T0 + i, 'failed')));
+      const all = await meta.telemetry.failing({ min: 4, limit: 10, offset: 0 });
+      assert.deepEqual(
+        all.map((d) => [d.deviceId, d.consecutiveFailures, d.userId]),
+        [
+          ['z', 5, 'u2'],
+          ['c', 4, 'u1'],
+        ],
+      );
+      const mine = await meta.telemetry.failing({ min: 4, userId: 'u1', limit: 10, offset: 0 });
+      assert.deepEqual(
+        mine.map((d) => d.deviceId),
+        ['c'],
+      );
+      assert.equal(await meta.telemetry.countFailing(3), 2);
+    });
+
+    void it('prunes old events in bounded steps', async () => {
+      const before = (await meta.telemetry.history('a', { limit: 100 })).length;
+      assert.equal(await meta.telemetry.prune(T0, 1), 1);
+      assert.equal(await meta.telemetry.prune(T0, 100), 1);
+      assert.equal(await meta.telemetry.prune(T0, 100), 0);
+      assert.equal((await meta.telemetry.history('a', { limit: 100 })).length, before - 2);
+    });
+
+    void it('keeps ingest tokens by hash and revokes them once', async () => {
+      const t = await meta.telemetry.createIngestToken({
+        id: 't1',
+        name: 'gateway',
+        tokenHash: 'h1',
+        createdBy: 'u1',
+      });
+      assert.equal((await meta.telemetry.ingestTokenByHash('h1'))!.id, t.id);
+      assert.equal(await meta.telemetry.revokeIngestToken('t1', Date.now()), true);
+      assert.equal(await meta.telemetry.revokeIngestToken('t1', Date.now()), false);
+      assert.notEqual((await meta.telemetry.ingestTokenByHash('h1'))!.revokedAt, null);
+    });
+  });
+}
+
+suite('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-telemetry-'));
+  const meta = await openMetaStore(join(dir, 'ferry.db'), { durable: false });
+  return { meta, done: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })) };
+});
+
+suite(
+  'postgres',
+  async () => {
+    const db = await createTestDatabase('ferry_telemetry');
+    const meta = await openMetaStore(db.url);
+    return { meta, done: async () => (await meta.close(), await db.drop()) };
+  },
+  PG_SKIP,
+);

@@ -1,0 +1,151 @@
+// Chunk negotiation, batched upload and batched download for the sync protocol. Storage is
+// deduplicated across all users, but presence is per user: a chunk "is there" for a caller only
+// when they uploaded it or a space they can read references it (no cross-tenant existence oracle).
+
+import { promisify } from 'node:util';
+import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
+import { FerryError, NotFoundError } from '@ferry/core/errors';
+import type { ChunkStore } from '../store/chunks/chunk-store.ts';
+import type { MetaStore } from '../store/meta/meta-store.ts';
+import type { ChunkRecord } from '../store/meta/types.ts';
+import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
+import type { ChunkVisibility } from './chunk-visibility.ts';
+
+const compress = promisify(zstdCompress);
+const decompress = promisify(zstdDecompress);
+
+const PUTS_IN_FLIGHT = 8;
+const GETS_AHEAD = 4;
+const RECORD_EVERY = 256;
+
+export class ChunkService {
+  readonly #meta: MetaStore;
+  readonly #chunks: ChunkStore;
+  readonly #maxUploadBytes: number;
+  readonly #visibility: ChunkVisibility;
+
+  constructor(o: {
+    meta: MetaStore;
+    chunks: ChunkStore;
+    visibility: ChunkVisibility;
+    maxUploadBytes?: number;
+  }) {
+    this.#meta = o.meta;
+    this.#visibility = o.visibility;
+    this.#chunks = o.chunks;
+    this.#maxUploadBytes = o.maxUploadBytes ?? 1024 ** 3;
+  }
+
+  /** The subset of `hashes` (deduplicated, first-seen order) that is not present for the user. */
+  async missing(userId: string, hashes: readonly string[]): Promise<string[]> {
+    const visible = await this.#visibility.visible(userId, hashes);
+    return [...new Set(hashes)].filter((h) => !visible.has(h));
+  }
+
+  /** Throws NOT_FOUND (listing a few) unless every hash is present for the user. */
+  async assertReadable(userId: string, hashes: readonly string[]): Promise<void> {
+    const missing = await this.missing(userId, hashes);
+    if (missing.length > 0) throw new NotFoundError('chunk', { hashes: missing.slice(0, 20) });
+  }
+
+  /**
+   * Stores every frame of a `application/x-ferry-chunks` body, verifying each hash. A bad frame
+   * stops the upload with HASH_MISMATCH; the frames before it stay stored and recorded.
+   */
+  async upload(
+    userId: string,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<{ stored: number; received: number }> {
+    const inFlight = new Set<Promise<void>>();
+    let records: ChunkRecord[] = [];
+    let failure: unknown;
+    let stored = 0;
+    let received = 0;
+    let index = 0;
+    const flush = async () => {
+      if (records.length === 0) return;
+      const batch = records;
+      records = [];
+      await this.#meta.transaction(async (tx) => {
+        await tx.content.recordChunks(batch);
+        await tx.sync.addUserChunks(
+          userId,
+          batch.map((r) => r.hash),
+        );
+      });
+    };
+    try {
+      for await (const frame of readFrames(body, { maxTotal: this.#maxUploadBytes })) {
+        const at = index++;
+        let data: Uint8Array = frame.payload;
+        if (frame.flags & FLAG_ZSTD) data = await inflate(frame.payload, frame.hash, at);
+        const p = this.#chunks.put(frame.hash, data).then(
+          (r) => {
+            received++;
+            if (r.created) stored++;
+            records.push({ hash: frame.hash, size: data.length, storedSize: r.storedSize });
+          },
+          (e: unknown) => {
+            failure ??=
+              e instanceof FerryError && e.code === 'HASH_MISMATCH'
+                ? new FerryError('HASH_MISMATCH', `frame ${at}: data does not hash to ${frame.hash}`, {
+                    hash: frame.hash,
+                    index: at,
+                  })
+                : e;
+          },
+        );
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
+        if (failure) break;
+        if (records.length >= RECORD_EVERY) await flush();
+      }
+    } catch (e) {
+      failure ??= e;
+    }
+    await Promise.all(inFlight);
+    await flush();
+    if (failure) throw failure;
+    return { stored, received };
+  }
+
+  /** Yields the framed chunks (request order, each once); compress: zstd when it saves ≥ 1/16. */
+  async *frames(hashes: readonly string[], { compress: wantCompress = false } = {}): AsyncGenerator<Buffer> {
+    const unique = [...new Set(hashes)];
+    const pending: Promise<Buffer[]>[] = [];
+    const load = async (hash: string): Promise<Buffer[]> => {
+      const data = await this.#chunks.get(hash);
+      if (wantCompress && data.length >= 512) {
+        const z = await compress(data, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
+        if (z.length < data.length - (data.length >> 4)) return [frameHeader(hash, FLAG_ZSTD, z.length), z];
+      }
+      return [frameHeader(hash, 0, data.length), Buffer.from(data.buffer, data.byteOffset, data.byteLength)];
+    };
+    let next = 0;
+    while (next < unique.length || pending.length > 0) {
+      while (next < unique.length && pending.length < GETS_AHEAD) {
+        const p = load(unique[next++]);
+        p.catch(() => undefined);
+        pending.push(p);
+      }
+      for (const part of await pending.shift()!) yield part;
+    }
+  }
+}
+
+async function inflate(payload: Uint8Array, hash: string, index: number): Promise<Uint8Array> {
+  try {
+    return await decompress(payload, { maxOutputLength: MAX_FRAME_BYTES });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+      throw new FerryError(
+        'PAYLOAD_TOO_LARGE',
+        `frame ${index}: a chunk decompresses to more than ${MAX_FRAME_BYTES} bytes`,
+        { hash, index },
+      );
+    }
+    throw new FerryError('HASH_MISMATCH', `frame ${index}: the zstd payload is corrupt`, { hash, index });
+  }
+}

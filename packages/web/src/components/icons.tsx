@@ -1,0 +1,37 @@
+// File-type icons as inline SVG: a folder, or a page with a coloured band and a short label.
+
+import type { FileType } from '../lib/format.ts';
+
+const LOOK: Record<Exclude<FileType, 'folder'>, { color: string; label: string }> = {
+  image: { color: '#2f9e44', label: 'IMG' },
+  video: { color: '#c2255c', label: 'VID' },
+  audio: { color: '#7048e8', label: 'AUD' },
+  text: { color: '#1c7ed6', label: 'TXT' },
+  code: { color: '#495057', label: '</>' },
+  archive: { color: '#e67700', label: 'ZIP' },
+  pdf: { color: '#e03131', label: 'PDF' },
+  activity: { color: '#0c8599', label: 'FIT' },
+  file: { color: '#868e96', label: '' },
+};
+
+export function FileIcon({ type, size = 32 }: { type: FileType; size?: number }) {
+  if (type === 'folder') {
+    return (
+      <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true" className="icon">
+        <path d="M3 8a2 2 0 0 1 2-2h7l3 3h12a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" fill="#f2b632" />
+        <path d="M3 12h26v13a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" fill="#fcc93b" />
+      </svg>
+    );
+  }
+  const { color, label } = LOOK[type];
+  return (
+    <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true" className="icon">
+      <path d="M7 3h13l6 6v19a1 1 0 0 1-1 1H7a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z" fill="var(--icon-page)" stroke="var(--border)" />
+      <path d="M20 3v6h6" fill="none" stroke="var(--border)" />
+      <rect x="4" y="17" width="20" height="9" rx="1.5" fill={color} />
+      <text x="14" y="24" textAnchor="middle" fontSize="7" fontWeight="700" fill="#fff" fontFamily="system-ui, sans-serif">
+        {label}
+      </text>
+    </svg>
+  );
+}

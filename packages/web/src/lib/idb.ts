@@ -1,0 +1,55 @@
+// Minimal promise wrapper over IndexedDB for the two stores the app keeps offline:
+// the upload queue (with the file bytes) and the last-seen folder listings.
+
+const DB_NAME = 'ferry';
+const VERSION = 1;
+export const QUEUE = 'upload-queue';
+export const LISTINGS = 'listings';
+
+let dbp: Promise<IDBDatabase> | null = null;
+
+function open(): Promise<IDBDatabase> {
+  dbp ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(QUEUE)) db.createObjectStore(QUEUE, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(LISTINGS)) db.createObjectStore(LISTINGS);
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  return dbp;
+}
+
+function wrap<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+export async function idbGet<T>(store: string, key: IDBValidKey): Promise<T | undefined> {
+  const db = await open();
+  return wrap(db.transaction(store).objectStore(store).get(key)) as Promise<T | undefined>;
+}
+
+export async function idbGetAll<T>(store: string): Promise<T[]> {
+  const db = await open();
+  return wrap(db.transaction(store).objectStore(store).getAll()) as Promise<T[]>;
+}
+
+export async function idbPut(store: string, value: unknown, key?: IDBValidKey): Promise<void> {
+  const db = await open();
+  await wrap(db.transaction(store, 'readwrite').objectStore(store).put(value, key));
+}
+
+export async function idbDelete(store: string, key: IDBValidKey): Promise<void> {
+  const db = await open();
+  await wrap(db.transaction(store, 'readwrite').objectStore(store).delete(key));
+}
+
+export async function idbClear(store: string): Promise<void> {
+  const db = await open();
+  await wrap(db.transaction(store, 'readwrite').objectStore(store).clear());
+}
