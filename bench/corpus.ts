@@ -32,7 +32,10 @@ export function randomStream(size: number, seed: number): Buffer {
   return cipher.update(Buffer.alloc(size));
 }
 
-const WORDS = 'ferry sync offline chunk device server version trash share space photo document upload conflict the of and to in is for'.split(' ');
+const WORDS =
+  'ferry sync offline chunk device server version trash share space photo document upload conflict the of and to in is for'.split(
+    ' ',
+  );
 
 export function textBytes(size: number, seed: number): Buffer {
   const r = rng(seed);
@@ -47,7 +50,13 @@ export function textBytes(size: number, seed: number): Buffer {
 }
 
 /** The file list: sizes scaled so the total is exactly `totalMiB`. */
-export function corpusPlan({ smallFiles = 2000, bigFiles = 3, bigSize = 50 * MiB, totalMiB = 302, seed = 1 } = {}): CorpusFile[] {
+export function corpusPlan({
+  smallFiles = 2000,
+  bigFiles = 3,
+  bigSize = 50 * MiB,
+  totalMiB = 302,
+  seed = 1,
+} = {}): CorpusFile[] {
   const r = rng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const raw = Array.from({ length: smallFiles }, () => Math.exp(Math.log(16 * 1024) + 1.79 * gauss()));
@@ -55,7 +64,10 @@ export function corpusPlan({ smallFiles = 2000, bigFiles = 3, bigSize = 50 * MiB
   const scale = target / raw.reduce((a, b) => a + b, 0);
   const sizes = raw.map((s) => Math.max(1, Math.round(s * scale)));
   sizes[0] += target - sizes.reduce((a, b) => a + b, 0);
-  const files: CorpusFile[] = sizes.map((size, i) => ({ path: `/corpus/d${i % 40}/f${i}.${i % 2 ? 'bin' : 'txt'}`, size }));
+  const files: CorpusFile[] = sizes.map((size, i) => ({
+    path: `/corpus/d${i % 40}/f${i}.${i % 2 ? 'bin' : 'txt'}`,
+    size,
+  }));
   for (let i = 0; i < bigFiles; i++) files.push({ path: `/corpus/big/big${i}.bin`, size: bigSize });
   return files;
 }

@@ -35,7 +35,7 @@ export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<Chi
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m) resolve(m[1]);
@@ -45,7 +45,11 @@ export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<Chi
   const login = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password: 'bench-password', device: { name: 'bench', kind: 'desktop' } }),
+    body: JSON.stringify({
+      username: 'admin',
+      password: 'bench-password',
+      device: { name: 'bench', kind: 'desktop' },
+    }),
   });
   const { accessToken } = (await login.json()) as { accessToken: string };
   // The grandchild (Node 24) is the real server when the shim re-executes; find it.
@@ -86,8 +90,24 @@ export async function rsyncLoopback(src: string): Promise<number | null> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-rsync-'));
   const port = await freePort();
   await mkdir(join(dir, 'dest'));
-  await writeFile(join(dir, 'rsyncd.conf'), `use chroot = no\nuid = 0\ngid = 0\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`);
-  const daemon = spawn('rsync', ['--daemon', '--no-detach', '--address', '127.0.0.1', '--port', String(port), '--config', join(dir, 'rsyncd.conf')], { stdio: 'ignore' });
+  await writeFile(
+    join(dir, 'rsyncd.conf'),
+    `use chroot = no\nuid = 0\ngid = 0\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`,
+  );
+  const daemon = spawn(
+    'rsync',
+    [
+      '--daemon',
+      '--no-detach',
+      '--address',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--config',
+      join(dir, 'rsyncd.conf'),
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     for (let i = 0; i < 50; i++) {
       if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
@@ -117,7 +137,11 @@ export async function writeResult(name: string, data: unknown): Promise<string> 
   const dir = join(ROOT, 'bench', 'results');
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  await writeFile(file, JSON.stringify({ at: new Date().toISOString(), node: process.version, ...(data as object) }, null, 2) + '\n');
+  await writeFile(
+    file,
+    JSON.stringify({ at: new Date().toISOString(), node: process.version, ...(data as object) }, null, 2) +
+      '\n',
+  );
   return file;
 }
 

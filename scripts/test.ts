@@ -10,13 +10,25 @@ const files = patterns.flatMap((p) => globSync(p)).filter((f) => !f.includes('no
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
 
-const web = JSON.parse(readFileSync('packages/web/package.json', 'utf8')) as { scripts?: Record<string, string> };
-if (web.scripts?.build && !process.env.FERRY_SKIP_WEB_BUILD && selected.some((f) => f.startsWith('e2e/web'))) {
+const web = JSON.parse(readFileSync('packages/web/package.json', 'utf8')) as {
+  scripts?: Record<string, string>;
+};
+if (
+  web.scripts?.build &&
+  !process.env.FERRY_SKIP_WEB_BUILD &&
+  selected.some((f) => f.startsWith('e2e/web'))
+) {
   const b = spawnSync('npm', ['run', 'build', '-w', '@ferry/web'], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
 if (!process.env.FERRY_TEST_DATABASE_URL) {
-  console.log('# FERRY_TEST_DATABASE_URL is not set: PostgreSQL suites are skipped (set it to postgres://… to run them)');
+  console.log(
+    '# FERRY_TEST_DATABASE_URL is not set: PostgreSQL suites are skipped (set it to postgres://… to run them)',
+  );
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...selected], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  ['--test', '--test-concurrency=2', '--test-timeout=300000', ...selected],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

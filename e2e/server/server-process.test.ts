@@ -16,14 +16,19 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Starts `ferry server` on a free port and resolves with its URL once it listens. */
-async function startServer(dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [FERRY, 'server', '--port', '0', '--data', dataDir], { env: { ...cleanEnv, FERRY_LOG_LEVEL: 'info', ...env } });
+async function startServer(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [FERRY, 'server', '--port', '0', '--data', dataDir], {
+    env: { ...cleanEnv, FERRY_LOG_LEVEL: 'info', ...env },
+  });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m) {
         clearTimeout(timer);
@@ -41,7 +46,17 @@ test('ferry --help and ferry server --help document every option', () => {
   assert.match(top.stdout, /server/);
   const help = run(['server', '--help']);
   assert.equal(help.status, 0);
-  for (const opt of ['--host', '--port', '--data', 'FERRY_HOST', 'FERRY_PORT', 'FERRY_DATA_DIR', 'FERRY_ADMIN_USER', 'FERRY_ADMIN_PASSWORD', 'FERRY_DATABASE_URL']) {
+  for (const opt of [
+    '--host',
+    '--port',
+    '--data',
+    'FERRY_HOST',
+    'FERRY_PORT',
+    'FERRY_DATA_DIR',
+    'FERRY_ADMIN_USER',
+    'FERRY_ADMIN_PASSWORD',
+    'FERRY_DATABASE_URL',
+  ]) {
     assert.ok(help.stdout.includes(opt), `help mentions ${opt}`);
   }
 });
@@ -61,7 +76,11 @@ test('first start prints a generated admin password once; it logs in; a restart 
     const first = await startServer(dir);
     const pw = /password: (\S+)/.exec(first.output())?.[1];
     assert.ok(pw, 'password printed');
-    const login = await fetch(`${first.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: pw }) });
+    const login = await fetch(`${first.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: pw }),
+    });
     assert.equal(login.status, 200);
     first.child.kill('SIGTERM');
     await new Promise((r) => first.child.once('exit', r));
@@ -78,7 +97,13 @@ test('SIGTERM lets an in-flight upload finish, then closes the database cleanly'
   const dir = await mkdtemp(join(tmpdir(), 'ferry-proc-'));
   try {
     const s = await startServer(dir, { FERRY_ADMIN_PASSWORD: 'admin-password-1' });
-    const login = (await (await fetch(`${s.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }) })).json()) as { accessToken: string };
+    const login = (await (
+      await fetch(`${s.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'admin-password-1' }),
+      })
+    ).json()) as { accessToken: string };
     // A slow upload: the body trickles in while the server is told to stop.
     let sent = 0;
     const body = new ReadableStream({
@@ -90,7 +115,12 @@ test('SIGTERM lets an in-flight upload finish, then closes the database cleanly'
         c.enqueue(new Uint8Array(100_000).fill(sent));
       },
     });
-    const res = await fetch(`${s.url}/api/v1/files/upload?path=/in-flight.bin`, { method: 'POST', headers: { authorization: `Bearer ${login.accessToken}` }, body, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${s.url}/api/v1/files/upload?path=/in-flight.bin`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${login.accessToken}` },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { size: number }).size, 1_000_000);
     assert.equal(await new Promise((r) => s.child.once('exit', r)), 0);

@@ -74,7 +74,9 @@ test('both devices edit the same file offline: both contents kept, one conflict 
   await syncAll();
   const t = await converged(devices);
   assert.ok(t, 'all devices converge');
-  const copies = [...t.keys()].filter((k) => /^\/notes \(conflict from (laptop|desktop) \d{4}-\d{2}-\d{2} \d{6}\)\.txt$/.test(k));
+  const copies = [...t.keys()].filter((k) =>
+    /^\/notes \(conflict from (laptop|desktop) \d{4}-\d{2}-\d{2} \d{6}\)\.txt$/.test(k),
+  );
   assert.equal(copies.length, 1, `one conflict copy: ${[...t.keys()].join(', ')}`);
   const contents = new Set([t.get('/notes.txt'), t.get(copies[0])]);
   assert.deepEqual(contents, new Set([sha('edit from laptop'), sha('edit from desktop, later')]));
@@ -110,7 +112,11 @@ test('renaming a 200 MB file (and a case-only rename) uploads no chunk', async (
   await writeFile(join(a.root, 'video.bin'), big);
   await syncAll([a, b]);
   await rename(join(a.root, 'video.bin'), join(a.root, 'docs/moved-video.bin'));
-  const r = JSON.parse(await a.ok('sync', a.root, '--json')) as { renamed: number; uploaded: number; bytesUp: number };
+  const r = JSON.parse(await a.ok('sync', a.root, '--json')) as {
+    renamed: number;
+    uploaded: number;
+    bytesUp: number;
+  };
   assert.equal(r.renamed, 1);
   assert.equal(r.uploaded, 0);
   assert.ok(r.bytesUp < 4096, `rename sent ${r.bytesUp} bytes`);
@@ -121,7 +127,9 @@ test('renaming a 200 MB file (and a case-only rename) uploads no chunk', async (
   const rb = JSON.parse(await b.ok('sync', b.root, '--json')) as { renamed: number; bytesDown: number };
   assert.equal(rb.renamed, 1, 'B renames locally instead of downloading');
   assert.ok(rb.bytesDown < 64 * 1024, `B received ${rb.bytesDown} bytes`);
-  await waitFor('B has the renamed file', async () => (await readdir(join(b.root, 'docs'))).includes('Moved-Video.bin'));
+  await waitFor('B has the renamed file', async () =>
+    (await readdir(join(b.root, 'docs'))).includes('Moved-Video.bin'),
+  );
   assert.equal(sha(await readFile(join(b.root, 'docs/Moved-Video.bin'))), sha(big));
   await rm(join(a.root, 'docs/Moved-Video.bin'));
   await syncAll([a, b]);

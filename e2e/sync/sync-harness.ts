@@ -82,8 +82,8 @@ export class ServerHandle {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = p;
-    p.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+    p.stdout.on('data', (d: Buffer) => (this.log += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (this.log += d.toString()));
     await waitFor('server listening', async () => {
       if (p.exitCode !== null) throw new Error(`server exited: ${this.log}`);
       const r = await fetch(`${this.url}/health`).catch(() => null);

@@ -37,14 +37,26 @@ function newestMtime(dir: string): number {
 
 /** Builds the web app when dist/ is missing or older than its sources (the server serves dist/). */
 export function ensureWebBuild(): void {
-  const stale = !existsSync(DIST_INDEX) || statSync(DIST_INDEX).mtimeMs < Math.max(newestMtime(join(WEB_DIR, 'src')), statSync(join(WEB_DIR, 'index.html')).mtimeMs);
+  const stale =
+    !existsSync(DIST_INDEX) ||
+    statSync(DIST_INDEX).mtimeMs <
+      Math.max(newestMtime(join(WEB_DIR, 'src')), statSync(join(WEB_DIR, 'index.html')).mtimeMs);
   if (!stale) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'], { cwd: WEB_DIR, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'error'],
+    { cwd: WEB_DIR, stdio: 'inherit' },
+  );
 }
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
-export const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } as const;
+export const PHONE = {
+  viewport: { width: 360, height: 740 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+} as const;
 export const DESKTOP = { viewport: { width: 1280, height: 800 } } as const;

@@ -43,12 +43,14 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
   }
 
   async function pick(name: string, buffer: Buffer) {
-    await page.locator('[data-testid=file-input]').setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+    await page
+      .locator('[data-testid=file-input]')
+      .setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
   }
 
   async function downloadVia(p: Page, click: () => Promise<void>): Promise<Buffer> {
     const [download] = await Promise.all([p.waitForEvent('download'), click()]);
-    return readFile((await download.path())!);
+    return readFile((await download.path()));
   }
 
   test('sign in', async () => {
@@ -60,8 +62,13 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
     await page.getByLabel('Password').fill(TEST_ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
-    const devices = (await (await t.request('/api/v1/devices', { token: t.adminToken })).json()) as { devices: { kind: string }[] };
-    assert.ok(devices.devices.some((d) => d.kind === 'web'), 'the browser registered as a web device');
+    const devices = (await (await t.request('/api/v1/devices', { token: t.adminToken })).json()) as {
+      devices: { kind: string }[];
+    };
+    assert.ok(
+      devices.devices.some((d) => d.kind === 'web'),
+      'the browser registered as a web device',
+    );
   });
 
   const original = randomBytes(200_000);
@@ -135,7 +142,9 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
     } finally {
       await stranger.close();
     }
-    const shares = (await (await t.request('/api/v1/shares', { token: t.adminToken })).json()) as { shares: { downloads: number }[] };
+    const shares = (await (await t.request('/api/v1/shares', { token: t.adminToken })).json()) as {
+      shares: { downloads: number }[];
+    };
     assert.equal(shares.shares[0].downloads, 1);
   });
 
@@ -143,7 +152,10 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
     // The service worker must control the page for the app to load offline.
     await page.evaluate(async () => {
       await navigator.serviceWorker.ready;
-      if (!navigator.serviceWorker.controller) await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      if (!navigator.serviceWorker.controller)
+        await new Promise((r) =>
+          navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }),
+        );
     });
     await context.setOffline(true);
     await page.getByText('Offline', { exact: true }).waitFor();
@@ -154,8 +166,13 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
     await page.reload();
     await page.getByTestId('queue-count').filter({ hasText: '1' }).waitFor();
     await page.getByText(/showing this folder as it was/).waitFor();
-    const list1 = (await (await t.request('/api/v1/files/list?path=/', { token: t.adminToken })).json()) as { entries: { name: string }[] };
-    assert.ok(!list1.entries.some((e) => e.name === 'offline-note.txt'), 'nothing reached the server while offline');
+    const list1 = (await (await t.request('/api/v1/files/list?path=/', { token: t.adminToken })).json()) as {
+      entries: { name: string }[];
+    };
+    assert.ok(
+      !list1.entries.some((e) => e.name === 'offline-note.txt'),
+      'nothing reached the server while offline',
+    );
 
     await context.setOffline(false);
     await row('offline-note.txt').waitFor();

@@ -32,7 +32,15 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}'],
         // Every app route opens offline from the cached shell; the API and server pages never do.
         navigateFallback: '/index.html',
-        navigateFallbackDenylist: [/^\/api\//, /^\/health/, /^\/ready/, /^\/metrics/, /^\/docs/, /^\/dav/, /^\/webdav/],
+        navigateFallbackDenylist: [
+          /^\/api\//,
+          /^\/health/,
+          /^\/ready/,
+          /^\/metrics/,
+          /^\/docs/,
+          /^\/dav/,
+          /^\/webdav/,
+        ],
         cleanupOutdatedCaches: true,
         clientsClaim: true,
         skipWaiting: true,

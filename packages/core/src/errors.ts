@@ -3,12 +3,24 @@
 
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, doc: 'The request is malformed: bad JSON, a missing or unknown field.' },
-  INVALID_PATH: { status: 400, doc: 'The path is empty, relative, traverses upward, or has forbidden characters.' },
+  INVALID_PATH: {
+    status: 400,
+    doc: 'The path is empty, relative, traverses upward, or has forbidden characters.',
+  },
   INVALID_NAME: { status: 400, doc: 'A name is reserved, too long, or has forbidden characters.' },
   HASH_MISMATCH: { status: 400, doc: 'Uploaded data does not match the hash it was sent under.' },
-  CHUNKS_MISSING: { status: 400, doc: 'A sync commit references chunks the server does not have for you; upload them (details.missing) and retry.' },
-  SIZE_MISMATCH: { status: 400, doc: "A sync commit's size or content hash does not agree with its chunk list." },
-  DELTA_BASE_UNKNOWN: { status: 400, doc: 'A chunk-list delta cannot be applied: its base manifest is unknown or it is malformed; send the full chunk list.' },
+  CHUNKS_MISSING: {
+    status: 400,
+    doc: 'A sync commit references chunks the server does not have for you; upload them (details.missing) and retry.',
+  },
+  SIZE_MISMATCH: {
+    status: 400,
+    doc: "A sync commit's size or content hash does not agree with its chunk list.",
+  },
+  DELTA_BASE_UNKNOWN: {
+    status: 400,
+    doc: 'A chunk-list delta cannot be applied: its base manifest is unknown or it is malformed; send the full chunk list.',
+  },
   UNAUTHORIZED: { status: 401, doc: 'No valid credentials: missing, expired, forged or revoked token.' },
   INVALID_CREDENTIALS: { status: 401, doc: 'Wrong username or password.' },
   TOKEN_REUSED: { status: 401, doc: 'A refresh token was replayed; its whole family has been revoked.' },

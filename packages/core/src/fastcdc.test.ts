@@ -21,7 +21,10 @@ function seeded(size: number, seed: number): Uint8Array {
 test('chunks cover the input exactly and respect min/max sizes', () => {
   const data = seeded(5 * 1024 * 1024, 7);
   const chunks = chunkBuffer(data);
-  assert.equal(chunks.reduce((n, c) => n + c.length, 0), data.length);
+  assert.equal(
+    chunks.reduce((n, c) => n + c.length, 0),
+    data.length,
+  );
   assert.deepEqual(Buffer.concat(chunks), Buffer.from(data));
   for (const c of chunks.slice(0, -1)) {
     assert.ok(c.length >= DEFAULT_CHUNKER.minSize, `chunk of ${c.length} below min`);

@@ -12,7 +12,11 @@ export interface ChunkerOptions {
 }
 
 /** Tuned by the benchmarks: small enough that a 10-byte edit re-sends ~32 KiB, large enough for speed. */
-export const DEFAULT_CHUNKER: ChunkerOptions = Object.freeze({ minSize: 8 * 1024, avgSize: 32 * 1024, maxSize: 128 * 1024 });
+export const DEFAULT_CHUNKER: ChunkerOptions = Object.freeze({
+  minSize: 8 * 1024,
+  avgSize: 32 * 1024,
+  maxSize: 128 * 1024,
+});
 
 // 256 pseudo-random 32-bit values from a fixed seed (splitmix32): deterministic on every platform.
 const GEAR = (() => {
@@ -44,7 +48,12 @@ export function validateChunkerOptions(o: ChunkerOptions): void {
  * Finds the end of the first chunk in `buf[start, end)`. Returns `end` when the data ends before a
  * boundary; callers with more data to come must only trust cuts below `start + maxSize`.
  */
-export function findCut(buf: Uint8Array, start: number, end: number, o: ChunkerOptions = DEFAULT_CHUNKER): number {
+export function findCut(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  o: ChunkerOptions = DEFAULT_CHUNKER,
+): number {
   const bits = Math.round(Math.log2(o.avgSize));
   // Normalized chunking: harder to cut before avgSize, easier after, which narrows the size spread.
   const maskS = topBitsMask(bits + 2);

@@ -38,8 +38,16 @@ test('normalizePath: refuses bad paths with INVALID_PATH or INVALID_NAME', () =>
     ['/' + 'é'.repeat(128), 'INVALID_NAME'], // 256 bytes in UTF-8
     ['/' + Array(1000).fill('abcd').join('/'), 'INVALID_PATH'],
   ];
-  for (const [input, expected] of cases) assert.equal(code(() => normalizePath(input)), expected, JSON.stringify(input));
-  assert.equal(code(() => normalizePath('/' + 'x'.repeat(255))), 'OK');
+  for (const [input, expected] of cases)
+    assert.equal(
+      code(() => normalizePath(input)),
+      expected,
+      JSON.stringify(input),
+    );
+  assert.equal(
+    code(() => normalizePath('/' + 'x'.repeat(255))),
+    'OK',
+  );
 });
 
 test('path helpers', () => {
@@ -52,10 +60,16 @@ test('path helpers', () => {
 
 test('conflict copy names follow SPEC: name (conflict from DEVICE YYYY-MM-DD HHMMSS).ext in UTC', () => {
   const at = new Date(Date.UTC(2026, 0, 5, 7, 8, 9));
-  assert.equal(conflictCopyPath('/docs/report.final.pdf', 'laptop', at), '/docs/report.final (conflict from laptop 2026-01-05 070809).pdf');
+  assert.equal(
+    conflictCopyPath('/docs/report.final.pdf', 'laptop', at),
+    '/docs/report.final (conflict from laptop 2026-01-05 070809).pdf',
+  );
   assert.equal(conflictCopyPath('/Makefile', 'pi', at), '/Makefile (conflict from pi 2026-01-05 070809)');
   assert.equal(conflictCopyPath('/.bashrc', 'pi', at), '/.bashrc (conflict from pi 2026-01-05 070809)');
-  assert.equal(conflictCopyPath('/a.txt', 'my/phone', at), '/a (conflict from my_phone 2026-01-05 070809).txt');
+  assert.equal(
+    conflictCopyPath('/a.txt', 'my/phone', at),
+    '/a (conflict from my_phone 2026-01-05 070809).txt',
+  );
   assert.ok(isConflictCopy('/docs/report (conflict from laptop 2026-01-05 070809).pdf'));
   assert.ok(!isConflictCopy('/docs/report.pdf'));
   // The name is itself valid.

@@ -17,12 +17,17 @@ const encoder = new TextEncoder();
 /** Checks one path segment; throws INVALID_NAME or INVALID_PATH. */
 export function validateName(name: string): void {
   if (name.length === 0) throw new FerryError('INVALID_PATH', 'empty path segment');
-  if (name === '.' || name === '..') throw new FerryError('INVALID_PATH', `path segment "${name}" is not allowed`);
-  if (CONTROL.test(name)) throw new FerryError('INVALID_NAME', 'names may not contain NUL or control characters');
-  if (FORBIDDEN_CHARS.test(name)) throw new FerryError('INVALID_NAME', `name "${name}" contains a forbidden character (\\ : * ? " < > |)`);
-  if (encoder.encode(name).length > MAX_NAME_BYTES) throw new FerryError('INVALID_NAME', `name is longer than ${MAX_NAME_BYTES} bytes`);
+  if (name === '.' || name === '..')
+    throw new FerryError('INVALID_PATH', `path segment "${name}" is not allowed`);
+  if (CONTROL.test(name))
+    throw new FerryError('INVALID_NAME', 'names may not contain NUL or control characters');
+  if (FORBIDDEN_CHARS.test(name))
+    throw new FerryError('INVALID_NAME', `name "${name}" contains a forbidden character (\\ : * ? " < > |)`);
+  if (encoder.encode(name).length > MAX_NAME_BYTES)
+    throw new FerryError('INVALID_NAME', `name is longer than ${MAX_NAME_BYTES} bytes`);
   if (RESERVED.test(name)) throw new FerryError('INVALID_NAME', `"${name}" is a reserved name`);
-  if (name.endsWith(' ') || name.endsWith('.')) throw new FerryError('INVALID_NAME', `name "${name}" may not end with a space or a dot`);
+  if (name.endsWith(' ') || name.endsWith('.'))
+    throw new FerryError('INVALID_NAME', `name "${name}" may not end with a space or a dot`);
 }
 
 /**
@@ -30,10 +35,12 @@ export function validateName(name: string): void {
  * slashes collapsed. The root is '/'. Throws INVALID_PATH for relative, empty or traversing paths.
  */
 export function normalizePath(input: unknown, { allowRoot = false } = {}): string {
-  if (typeof input !== 'string' || input.length === 0) throw new FerryError('INVALID_PATH', 'path is required');
+  if (typeof input !== 'string' || input.length === 0)
+    throw new FerryError('INVALID_PATH', 'path is required');
   if (!input.startsWith('/')) throw new FerryError('INVALID_PATH', 'path must be absolute (start with "/")');
   const nfc = input.normalize('NFC');
-  if (encoder.encode(nfc).length > MAX_PATH_BYTES) throw new FerryError('INVALID_PATH', `path is longer than ${MAX_PATH_BYTES} bytes`);
+  if (encoder.encode(nfc).length > MAX_PATH_BYTES)
+    throw new FerryError('INVALID_PATH', `path is longer than ${MAX_PATH_BYTES} bytes`);
   const parts = nfc.split('/').filter((p) => p !== '');
   if (parts.length === 0) {
     if (allowRoot) return '/';
@@ -87,6 +94,7 @@ export function conflictCopyPath(path: string, device: string, at: Date): string
   const dot = name.lastIndexOf('.');
   const stem = dot > 0 ? name.slice(0, dot) : name;
   const ext = dot > 0 ? name.slice(dot) : '';
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
   const safeDevice = device.replace(/[\\/:*?"<>|\u0000-\u001f\u007f]/g, '_').trim() || 'device';
   const stamp = `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())} ${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}`;
   return joinPath(dir, `${stem} (conflict from ${safeDevice} ${stamp})${ext}`);

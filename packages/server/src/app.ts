@@ -93,11 +93,20 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
   });
   const spaces = new SpacesService({ meta: s.meta });
   const content = new ContentService({ meta: s.meta, chunks: s.chunks });
-  const files = new FilesService({ meta: s.meta, content, notifier: s.notifier, maxUploadBytes: config.maxUploadBytes });
+  const files = new FilesService({
+    meta: s.meta,
+    content,
+    notifier: s.notifier,
+    maxUploadBytes: config.maxUploadBytes,
+  });
   const services: Services = { auth, spaces, content, files };
 
   const app = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'], ...(config.logStream ? { stream: config.logStream } : {}) },
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      ...(config.logStream ? { stream: config.logStream } : {}),
+    },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
@@ -106,7 +115,9 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
     bodyLimit: 1024 * 1024,
     forceCloseConnections: false,
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+    },
   });
   let closing = false;
   app.addHook('onRequest', async (request, reply) => {
@@ -121,7 +132,10 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
       security: [{ bearer: [] }],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
   // The docs UI is public, like the OpenAPI document it shows.
   app.addHook('onRoute', (route) => {
@@ -140,7 +154,9 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
   await app.register(filesRoutes({ files, spaces }));
   await app.register(transferRoutes({ files, spaces, content, maxUploadBytes: config.maxUploadBytes }));
   await app.register(syncPlugin({ meta: s.meta, chunks: s.chunks, notifier: s.notifier, auth, spaces }));
-  const events = new EventBus({ onError: (err, type) => app.log.error({ err, type }, 'a domain event listener failed') });
+  const events = new EventBus({
+    onError: (err, type) => app.log.error({ err, type }, 'a domain event listener failed'),
+  });
   const telemetry = new TelemetryService({
     meta: s.meta,
     bus: events,
@@ -151,7 +167,9 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
   });
   await app.register(telemetryRoutes({ telemetry, tokens: new IngestTokenService({ meta: s.meta }), auth }));
   await app.register(devicesRoutes({ telemetry }));
-  await app.register(garminRoutes({ garmin: new GarminService({ files, folder: config.garminFolder }), spaces, content }));
+  await app.register(
+    garminRoutes({ garmin: new GarminService({ files, folder: config.garminFolder }), spaces, content }),
+  );
   await app.register(sharesRoutes({ meta: s.meta, files, spaces, content }));
   await app.register(webRoutes());
   telemetry.start();

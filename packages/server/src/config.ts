@@ -62,23 +62,56 @@ export const DEFAULTS = Object.freeze({
 
 /** What `--help` and the README list, one row per setting. */
 export const CONFIG_DOCS: { env: string; flag?: string; default: string; doc: string }[] = [
-  { env: 'FERRY_HOST', flag: '--host', default: DEFAULTS.host, doc: 'Interface to listen on (0.0.0.0 for all)' },
+  {
+    env: 'FERRY_HOST',
+    flag: '--host',
+    default: DEFAULTS.host,
+    doc: 'Interface to listen on (0.0.0.0 for all)',
+  },
   { env: 'FERRY_PORT', flag: '--port', default: String(DEFAULTS.port), doc: 'TCP port (0 picks a free one)' },
   { env: 'FERRY_DATA_DIR', flag: '--data', default: DEFAULTS.dataDir, doc: 'Database, chunks and secrets' },
-  { env: 'FERRY_DATABASE_URL', default: 'DATA/ferry.db', doc: 'postgres://… for distributed mode, else a SQLite file' },
+  {
+    env: 'FERRY_DATABASE_URL',
+    default: 'DATA/ferry.db',
+    doc: 'postgres://… for distributed mode, else a SQLite file',
+  },
   { env: 'FERRY_ADMIN_USER', default: DEFAULTS.adminUser, doc: 'Admin account created on first start' },
   { env: 'FERRY_ADMIN_PASSWORD', default: '(generated, printed once)', doc: "The admin's first password" },
   { env: 'FERRY_OPEN_REGISTRATION', default: '0', doc: '1 lets anyone register; else only admins' },
-  { env: 'FERRY_ACCESS_TOKEN_TTL', default: String(DEFAULTS.accessTokenTtl), doc: 'Access token lifetime, seconds' },
-  { env: 'FERRY_REFRESH_TOKEN_TTL', default: String(DEFAULTS.refreshTokenTtl), doc: 'Refresh token lifetime, seconds' },
+  {
+    env: 'FERRY_ACCESS_TOKEN_TTL',
+    default: String(DEFAULTS.accessTokenTtl),
+    doc: 'Access token lifetime, seconds',
+  },
+  {
+    env: 'FERRY_REFRESH_TOKEN_TTL',
+    default: String(DEFAULTS.refreshTokenTtl),
+    doc: 'Refresh token lifetime, seconds',
+  },
   { env: 'FERRY_MAX_UPLOAD_BYTES', default: String(DEFAULTS.maxUploadBytes), doc: 'Largest single upload' },
   { env: 'FERRY_DEFAULT_QUOTA_BYTES', default: '0', doc: 'Quota of new users in bytes (0 = unlimited)' },
-  { env: 'FERRY_LOGIN_MAX_FAILURES', default: String(DEFAULTS.loginMaxFailures), doc: 'Failed logins per account per 15 min' },
+  {
+    env: 'FERRY_LOGIN_MAX_FAILURES',
+    default: String(DEFAULTS.loginMaxFailures),
+    doc: 'Failed logins per account per 15 min',
+  },
   { env: 'FERRY_LOG_LEVEL', default: DEFAULTS.logLevel, doc: 'fatal|error|warn|info|debug|trace|silent' },
   { env: 'FERRY_TRUST_PROXY', default: '0', doc: '1 trusts X-Forwarded-* from a reverse proxy' },
-  { env: 'FERRY_SYNC_EVENT_RETENTION_DAYS', default: String(DEFAULTS.syncEventRetentionDays), doc: 'Prune sync events older than this (0 = keep)' },
-  { env: 'FERRY_TELEMETRY_QUEUE_MAX', default: String(DEFAULTS.telemetryQueueMax), doc: 'Sync events queued in memory before 503' },
-  { env: 'FERRY_GARMIN_FOLDER', default: DEFAULTS.garminFolder, doc: 'Folder of the default space for watch uploads' },
+  {
+    env: 'FERRY_SYNC_EVENT_RETENTION_DAYS',
+    default: String(DEFAULTS.syncEventRetentionDays),
+    doc: 'Prune sync events older than this (0 = keep)',
+  },
+  {
+    env: 'FERRY_TELEMETRY_QUEUE_MAX',
+    default: String(DEFAULTS.telemetryQueueMax),
+    doc: 'Sync events queued in memory before 503',
+  },
+  {
+    env: 'FERRY_GARMIN_FOLDER',
+    default: DEFAULTS.garminFolder,
+    doc: 'Folder of the default space for watch uploads',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -91,10 +124,17 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-function int(setting: string, raw: string | number | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(
+  setting: string,
+  raw: string | number | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined || raw === '') return fallback;
   const n = typeof raw === 'number' ? raw : Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(setting, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(setting, `expected an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
@@ -107,22 +147,40 @@ function flag(setting: string, raw: string | boolean | undefined, fallback: bool
 }
 
 /** Builds a validated config from explicit overrides (CLI flags) over the environment. */
-export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function loadConfig(
+  overrides: Partial<ServerConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ServerConfig {
   const dataDir = resolve(overrides.dataDir ?? env.FERRY_DATA_DIR ?? DEFAULTS.dataDir);
   const databaseUrl = overrides.databaseUrl ?? env.FERRY_DATABASE_URL ?? join(dataDir, 'ferry.db');
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl) && databaseUrl !== ':memory:' && !isAbsolute(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))) {
+  if (
+    !/^postgres(ql)?:\/\//.test(databaseUrl) &&
+    databaseUrl !== ':memory:' &&
+    !isAbsolute(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))
+  ) {
     throw new ConfigError('FERRY_DATABASE_URL', 'expected postgres://… or an absolute SQLite file path');
   }
   const logLevel = overrides.logLevel ?? env.FERRY_LOG_LEVEL ?? DEFAULTS.logLevel;
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('FERRY_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError('FERRY_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   const adminUser = overrides.adminUser ?? env.FERRY_ADMIN_USER ?? DEFAULTS.adminUser;
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(adminUser)) throw new ConfigError('FERRY_ADMIN_USER', 'use 1-64 letters, digits, . _ -');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(adminUser))
+    throw new ConfigError('FERRY_ADMIN_USER', 'use 1-64 letters, digits, . _ -');
   const garminFolder = overrides.garminFolder ?? env.FERRY_GARMIN_FOLDER ?? DEFAULTS.garminFolder;
-  if (!garminFolder.startsWith('/') || garminFolder.length > 1000 || /\p{Cc}/u.test(garminFolder) || garminFolder.split('/').includes('..')) {
-    throw new ConfigError('FERRY_GARMIN_FOLDER', 'expected an absolute folder path such as /Garmin/Activities');
+  if (
+    !garminFolder.startsWith('/') ||
+    garminFolder.length > 1000 ||
+    /\p{Cc}/u.test(garminFolder) ||
+    garminFolder.split('/').includes('..')
+  ) {
+    throw new ConfigError(
+      'FERRY_GARMIN_FOLDER',
+      'expected an absolute folder path such as /Garmin/Activities',
+    );
   }
   const adminPassword = overrides.adminPassword ?? env.FERRY_ADMIN_PASSWORD;
-  if (adminPassword !== undefined && adminPassword.length < 8) throw new ConfigError('FERRY_ADMIN_PASSWORD', 'must be at least 8 characters');
+  if (adminPassword !== undefined && adminPassword.length < 8)
+    throw new ConfigError('FERRY_ADMIN_PASSWORD', 'must be at least 8 characters');
   return {
     host: overrides.host ?? env.FERRY_HOST ?? DEFAULTS.host,
     port: int('FERRY_PORT (--port)', overrides.port ?? env.FERRY_PORT, DEFAULTS.port, 0, 65535),
@@ -130,16 +188,57 @@ export function loadConfig(overrides: Partial<ServerConfig> = {}, env: NodeJS.Pr
     databaseUrl,
     adminUser,
     adminPassword,
-    openRegistration: flag('FERRY_OPEN_REGISTRATION', overrides.openRegistration ?? env.FERRY_OPEN_REGISTRATION, DEFAULTS.openRegistration),
-    accessTokenTtl: int('FERRY_ACCESS_TOKEN_TTL', overrides.accessTokenTtl ?? env.FERRY_ACCESS_TOKEN_TTL, DEFAULTS.accessTokenTtl, 10),
-    refreshTokenTtl: int('FERRY_REFRESH_TOKEN_TTL', overrides.refreshTokenTtl ?? env.FERRY_REFRESH_TOKEN_TTL, DEFAULTS.refreshTokenTtl, 60),
-    maxUploadBytes: int('FERRY_MAX_UPLOAD_BYTES', overrides.maxUploadBytes ?? env.FERRY_MAX_UPLOAD_BYTES, DEFAULTS.maxUploadBytes, 1),
-    defaultQuotaBytes: int('FERRY_DEFAULT_QUOTA_BYTES', overrides.defaultQuotaBytes ?? env.FERRY_DEFAULT_QUOTA_BYTES, 0, 0),
+    openRegistration: flag(
+      'FERRY_OPEN_REGISTRATION',
+      overrides.openRegistration ?? env.FERRY_OPEN_REGISTRATION,
+      DEFAULTS.openRegistration,
+    ),
+    accessTokenTtl: int(
+      'FERRY_ACCESS_TOKEN_TTL',
+      overrides.accessTokenTtl ?? env.FERRY_ACCESS_TOKEN_TTL,
+      DEFAULTS.accessTokenTtl,
+      10,
+    ),
+    refreshTokenTtl: int(
+      'FERRY_REFRESH_TOKEN_TTL',
+      overrides.refreshTokenTtl ?? env.FERRY_REFRESH_TOKEN_TTL,
+      DEFAULTS.refreshTokenTtl,
+      60,
+    ),
+    maxUploadBytes: int(
+      'FERRY_MAX_UPLOAD_BYTES',
+      overrides.maxUploadBytes ?? env.FERRY_MAX_UPLOAD_BYTES,
+      DEFAULTS.maxUploadBytes,
+      1,
+    ),
+    defaultQuotaBytes: int(
+      'FERRY_DEFAULT_QUOTA_BYTES',
+      overrides.defaultQuotaBytes ?? env.FERRY_DEFAULT_QUOTA_BYTES,
+      0,
+      0,
+    ),
     logLevel,
-    loginMaxFailures: int('FERRY_LOGIN_MAX_FAILURES', overrides.loginMaxFailures ?? env.FERRY_LOGIN_MAX_FAILURES, DEFAULTS.loginMaxFailures, 1),
+    loginMaxFailures: int(
+      'FERRY_LOGIN_MAX_FAILURES',
+      overrides.loginMaxFailures ?? env.FERRY_LOGIN_MAX_FAILURES,
+      DEFAULTS.loginMaxFailures,
+      1,
+    ),
     trustProxy: flag('FERRY_TRUST_PROXY', overrides.trustProxy ?? env.FERRY_TRUST_PROXY, DEFAULTS.trustProxy),
-    syncEventRetentionDays: int('FERRY_SYNC_EVENT_RETENTION_DAYS', overrides.syncEventRetentionDays ?? env.FERRY_SYNC_EVENT_RETENTION_DAYS, DEFAULTS.syncEventRetentionDays, 0, 36500),
-    telemetryQueueMax: int('FERRY_TELEMETRY_QUEUE_MAX', overrides.telemetryQueueMax ?? env.FERRY_TELEMETRY_QUEUE_MAX, DEFAULTS.telemetryQueueMax, 1, 10_000_000),
+    syncEventRetentionDays: int(
+      'FERRY_SYNC_EVENT_RETENTION_DAYS',
+      overrides.syncEventRetentionDays ?? env.FERRY_SYNC_EVENT_RETENTION_DAYS,
+      DEFAULTS.syncEventRetentionDays,
+      0,
+      36500,
+    ),
+    telemetryQueueMax: int(
+      'FERRY_TELEMETRY_QUEUE_MAX',
+      overrides.telemetryQueueMax ?? env.FERRY_TELEMETRY_QUEUE_MAX,
+      DEFAULTS.telemetryQueueMax,
+      1,
+      10_000_000,
+    ),
     garminFolder,
     logStream: overrides.logStream,
   };

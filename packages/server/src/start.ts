@@ -20,7 +20,9 @@ export async function startServer(config: ServerConfig, { handleSignals = true }
       );
     }
   }
-  process.stdout.write(`Ferry is listening on ${address} (data: ${config.dataDir}; API docs: ${address}/api/docs)\n`);
+  process.stdout.write(
+    `Ferry is listening on ${address} (data: ${config.dataDir}; API docs: ${address}/api/docs)\n`,
+  );
   if (handleSignals) {
     let stopping = false;
     const stop = (signal: string) => {

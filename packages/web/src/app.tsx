@@ -83,10 +83,13 @@ function Shell({ session, path }: { session: Session; path: string }) {
   const queue = useSyncExternalStore(subscribeQueue, getQueueView);
 
   const reloadSpaces = useCallback(() => {
-    client.spaces.list().then((list) => {
-      setSpaces(list);
-      localStorage.setItem(SPACES_KEY, JSON.stringify(list));
-    }, () => undefined);
+    client.spaces.list().then(
+      (list) => {
+        setSpaces(list);
+        localStorage.setItem(SPACES_KEY, JSON.stringify(list));
+      },
+      () => undefined,
+    );
   }, []);
   useEffect(() => {
     reloadSpaces();
@@ -143,7 +146,14 @@ function Shell({ session, path }: { session: Session; path: string }) {
         Skip to content
       </a>
       <header className="topbar">
-        <button type="button" className="icon-btn menu-btn" aria-expanded={menuOpen} aria-controls="nav" aria-label="Menu" onClick={() => setMenuOpen((o) => !o)}>
+        <button
+          type="button"
+          className="icon-btn menu-btn"
+          aria-expanded={menuOpen}
+          aria-controls="nav"
+          aria-label="Menu"
+          onClick={() => setMenuOpen((o) => !o)}
+        >
           ☰
         </button>
         <a href="/files" className="brand" onClick={linkClick}>
@@ -170,7 +180,13 @@ function Shell({ session, path }: { session: Session; path: string }) {
           </span>
         )}
         {queue.pending > 0 && (
-          <a href="/queue" className="badge" onClick={linkClick} aria-label={`${queue.pending} uploads pending`} data-testid="queue-count">
+          <a
+            href="/queue"
+            className="badge"
+            onClick={linkClick}
+            aria-label={`${queue.pending} uploads pending`}
+            data-testid="queue-count"
+          >
             ↑ {queue.pending}
           </a>
         )}

@@ -15,6 +15,8 @@ createRoot(document.getElementById('root')!).render(
 // registration then fails quietly.)
 if ('serviceWorker' in navigator) {
   window.addEventListener('load', () => {
-    navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch((e: unknown) => console.warn('service worker not registered', e));
+    navigator.serviceWorker
+      .register('/sw.js', { scope: '/' })
+      .catch((e: unknown) => console.warn('service worker not registered', e));
   });
 }

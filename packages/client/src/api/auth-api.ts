@@ -18,7 +18,11 @@ export class AuthApi {
 
   /** Signs in and stores the new session; later calls carry its token. */
   async login(input: LoginInput): Promise<Session> {
-    const r = await this.#t.json<LoginResult>('POST', '/api/v1/auth/login', { json: input, auth: false, idempotent: false });
+    const r = await this.#t.json<LoginResult>('POST', '/api/v1/auth/login', {
+      json: input,
+      auth: false,
+      idempotent: false,
+    });
     const session = sessionFromLogin(r);
     this.#t.setSession(session);
     return session;
@@ -33,7 +37,11 @@ export class AuthApi {
   async logout(): Promise<void> {
     const s = this.#t.session;
     try {
-      if (s) await this.#t.json<void>('POST', '/api/v1/auth/logout', { json: { refreshToken: s.refreshToken }, auth: false });
+      if (s)
+        await this.#t.json<void>('POST', '/api/v1/auth/logout', {
+          json: { refreshToken: s.refreshToken },
+          auth: false,
+        });
     } finally {
       this.#t.setSession(null);
     }

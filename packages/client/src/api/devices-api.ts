@@ -17,11 +17,17 @@ export class DevicesApi {
     return this.#t.json('DELETE', `/api/v1/devices/${encodeURIComponent(id)}`);
   }
 
-  syncHistory(id: string, o: { limit?: number; cursor?: string } = {}): Promise<{ events: SyncEvent[]; cursor?: string | null }> {
-    return this.#t.json('GET', `/api/v1/devices/${encodeURIComponent(id)}/sync-history`, { query: { limit: o.limit, cursor: o.cursor } });
+  syncHistory(
+    id: string,
+    o: { limit?: number; cursor?: string } = {},
+  ): Promise<{ events: SyncEvent[]; cursor?: string | null }> {
+    return this.#t.json('GET', `/api/v1/devices/${encodeURIComponent(id)}/sync-history`, {
+      query: { limit: o.limit, cursor: o.cursor },
+    });
   }
 
   async repeatedFailures(): Promise<FailingDevice[]> {
-    return (await this.#t.json<{ devices: FailingDevice[] }>('GET', '/api/v1/devices/repeated-failures')).devices;
+    return (await this.#t.json<{ devices: FailingDevice[] }>('GET', '/api/v1/devices/repeated-failures'))
+      .devices;
   }
 }

@@ -14,7 +14,13 @@ export class FerryApiError extends Error {
   /** Machine-readable code from the server's error catalogue, or one of CLIENT_ERROR_CODES. */
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
-  constructor(status: number, code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'FerryApiError';
     this.status = status;
@@ -35,14 +41,26 @@ export function isFerryApiError(e: unknown): e is FerryApiError {
 /** Builds a FerryApiError from a non-2xx response, tolerating bodies that are not Ferry's JSON. */
 export function errorFromBody(status: number, bodyText: string, statusText = ''): FerryApiError {
   try {
-    const parsed = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
+    const parsed = JSON.parse(bodyText) as {
+      error?: { code?: unknown; message?: unknown; details?: unknown };
+    };
     const err = parsed?.error;
     if (err && typeof err.code === 'string') {
-      const details = err.details && typeof err.details === 'object' ? (err.details as Record<string, unknown>) : undefined;
-      return new FerryApiError(status, err.code, typeof err.message === 'string' ? err.message : err.code, details);
+      const details =
+        err.details && typeof err.details === 'object' ? (err.details as Record<string, unknown>) : undefined;
+      return new FerryApiError(
+        status,
+        err.code,
+        typeof err.message === 'string' ? err.message : err.code,
+        details,
+      );
     }
   } catch {
     // not JSON: fall through to a generic error below
   }
-  return new FerryApiError(status, `HTTP_${status}`, statusText || bodyText.slice(0, 200) || `HTTP ${status}`);
+  return new FerryApiError(
+    status,
+    `HTTP_${status}`,
+    statusText || bodyText.slice(0, 200) || `HTTP ${status}`,
+  );
 }

@@ -40,7 +40,13 @@ export class FilesApi {
   /** One page of a folder's entries. */
   list(path = '/', o: ListOptions = {}): Promise<ListPage> {
     return this.#t.json('GET', '/api/v1/files/list', {
-      query: { path, space: o.space, recursive: o.recursive ? 'true' : undefined, limit: o.limit, cursor: o.cursor ?? undefined },
+      query: {
+        path,
+        space: o.space,
+        recursive: o.recursive ? 'true' : undefined,
+        limit: o.limit,
+        cursor: o.cursor ?? undefined,
+      },
       signal: o.signal,
     });
   }
@@ -61,7 +67,8 @@ export class FilesApi {
 
   /** Uploads bytes to a path (parents are created). Progress works in browsers and Node. */
   upload(path: string, body: Blob | Uint8Array | ArrayBuffer, o: UploadOptions = {}): Promise<FileInfo> {
-    const mtime = o.mtime ?? (typeof File !== 'undefined' && body instanceof File ? body.lastModified : undefined);
+    const mtime =
+      o.mtime ?? (typeof File !== 'undefined' && body instanceof File ? body.lastModified : undefined);
     const contentType = o.contentType ?? (body instanceof Blob && body.type ? body.type : undefined);
     return this.#t.upload<FileInfo>({
       path: '/api/v1/files/upload',
@@ -95,24 +102,41 @@ export class FilesApi {
 
   /** Renames or moves a file or folder to a new absolute path. */
   move(id: string, path: string): Promise<FileInfo> {
-    return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/move`, { json: { path }, idempotent: true });
+    return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/move`, {
+      json: { path },
+      idempotent: true,
+    });
   }
 
   mkdir(path: string, o: SpaceOption = {}): Promise<FileInfo> {
-    return this.#t.json('POST', '/api/v1/files/mkdir', { json: { path }, query: { space: o.space }, idempotent: true });
+    return this.#t.json('POST', '/api/v1/files/mkdir', {
+      json: { path },
+      query: { space: o.space },
+      idempotent: true,
+    });
   }
 
   async versions(id: string): Promise<FileVersion[]> {
-    return (await this.#t.json<{ versions: FileVersion[] }>('GET', `/api/v1/files/${encodeURIComponent(id)}/versions`)).versions;
+    return (
+      await this.#t.json<{ versions: FileVersion[] }>(
+        'GET',
+        `/api/v1/files/${encodeURIComponent(id)}/versions`,
+      )
+    ).versions;
   }
 
   /** Makes an older version the current one (a new version with its content). */
   restoreVersion(id: string, version: number): Promise<FileInfo> {
-    return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/restore`, { json: { version }, idempotent: true });
+    return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/restore`, {
+      json: { version },
+      idempotent: true,
+    });
   }
 
   /** Conflict copies in a space. */
   async conflicts(o: SpaceOption = {}): Promise<FileInfo[]> {
-    return (await this.#t.json<{ entries: FileInfo[] }>('GET', '/api/v1/conflicts', { query: { space: o.space } })).entries;
+    return (
+      await this.#t.json<{ entries: FileInfo[] }>('GET', '/api/v1/conflicts', { query: { space: o.space } })
+    ).entries;
   }
 }

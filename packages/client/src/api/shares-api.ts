@@ -31,7 +31,10 @@ export class SharesApi {
   }
 
   /** Public: downloads the shared file (counts against the link's download limit). */
-  downloadPublic(token: string, o: { password?: string; path?: string; signal?: AbortSignal } = {}): Promise<Response> {
+  downloadPublic(
+    token: string,
+    o: { password?: string; path?: string; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     return this.#t.request('GET', `/api/v1/public/shares/${encodeURIComponent(token)}/download`, {
       auth: false,
       query: { path: o.path },
@@ -43,6 +46,9 @@ export class SharesApi {
 
   /** A plain link for a browser to follow (the password, if any, travels in the query). */
   publicDownloadUrl(token: string, o: { password?: string; path?: string } = {}): string {
-    return this.#t.url(`/api/v1/public/shares/${encodeURIComponent(token)}/download`, { password: o.password, path: o.path });
+    return this.#t.url(`/api/v1/public/shares/${encodeURIComponent(token)}/download`, {
+      password: o.password,
+      path: o.path,
+    });
   }
 }

@@ -46,7 +46,8 @@ const fast = { retries: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
 describe('Transport', () => {
   test('parses the server error body into FerryApiError', async () => {
-    handler = (_q, res) => send(res, 404, { error: { code: 'NOT_FOUND', message: 'file not found', details: { id: 'x' } } });
+    handler = (_q, res) =>
+      send(res, 404, { error: { code: 'NOT_FOUND', message: 'file not found', details: { id: 'x' } } });
     const c = new FerryClient({ baseUrl, tokens: new MemoryTokenStore(session()), retry: fast });
     const err = await c.files.info('x').catch((e: unknown) => e);
     assert.ok(err instanceof FerryApiError);
@@ -58,7 +59,10 @@ describe('Transport', () => {
 
   test('retries idempotent requests on 5xx, then succeeds', async () => {
     let calls = 0;
-    handler = (_q, res) => (++calls < 3 ? send(res, 503, { error: { code: 'UNAVAILABLE', message: 'busy' } }) : send(res, 200, { spaces: [] }));
+    handler = (_q, res) =>
+      ++calls < 3
+        ? send(res, 503, { error: { code: 'UNAVAILABLE', message: 'busy' } })
+        : send(res, 200, { spaces: [] });
     const c = new FerryClient({ baseUrl, tokens: new MemoryTokenStore(session()), retry: fast });
     assert.deepEqual(await c.spaces.list(), []);
     assert.equal(calls, 3);
@@ -87,8 +91,15 @@ describe('Transport', () => {
   });
 
   test('network errors become NETWORK_ERROR with status 0', async () => {
-    const c = new FerryClient({ baseUrl: 'http://127.0.0.1:1', tokens: new MemoryTokenStore(session()), retry: { ...fast, retries: 1 } });
-    await assert.rejects(c.spaces.list(), (e: FerryApiError) => e.code === 'NETWORK_ERROR' && e.status === 0 && e.transient);
+    const c = new FerryClient({
+      baseUrl: 'http://127.0.0.1:1',
+      tokens: new MemoryTokenStore(session()),
+      retry: { ...fast, retries: 1 },
+    });
+    await assert.rejects(
+      c.spaces.list(),
+      (e: FerryApiError) => e.code === 'NETWORK_ERROR' && e.status === 0 && e.transient,
+    );
   });
 
   test('refreshes once on 401 for many concurrent calls (single flight) and retries them', async () => {
@@ -111,12 +122,18 @@ describe('Transport', () => {
         );
         return;
       }
-      if (req.headers.authorization !== 'Bearer a2') return send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'expired' } });
+      if (req.headers.authorization !== 'Bearer a2')
+        return send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'expired' } });
       send(res, 200, { spaces: [{ id: 's1' }] });
     };
     const store = new MemoryTokenStore(session());
     const changes: (Session | null)[] = [];
-    const c = new FerryClient({ baseUrl, tokens: store, retry: fast, onSessionChange: (s) => changes.push(s) });
+    const c = new FerryClient({
+      baseUrl,
+      tokens: store,
+      retry: fast,
+      onSessionChange: (s) => changes.push(s),
+    });
     const results = await Promise.all(Array.from({ length: 8 }, () => c.spaces.list()));
     assert.equal(results.length, 8);
     assert.equal(refreshes, 1);
@@ -129,17 +146,28 @@ describe('Transport', () => {
     handler = (req, res) => {
       seen.push(`${req.url} ${req.headers.authorization ?? ''}`);
       if (req.url === '/api/v1/auth/refresh')
-        return send(res, 200, { accessToken: 'a2', refreshToken: 'r2', expiresIn: 900, deviceId: 'd1', user: { id: 'u1', username: 'ann', role: 'user' } });
+        return send(res, 200, {
+          accessToken: 'a2',
+          refreshToken: 'r2',
+          expiresIn: 900,
+          deviceId: 'd1',
+          user: { id: 'u1', username: 'ann', role: 'user' },
+        });
       send(res, 200, { devices: [] });
     };
-    const c = new FerryClient({ baseUrl, tokens: new MemoryTokenStore(session({ accessExpiresAt: Date.now() + 1000 })), retry: fast });
+    const c = new FerryClient({
+      baseUrl,
+      tokens: new MemoryTokenStore(session({ accessExpiresAt: Date.now() + 1000 })),
+      retry: fast,
+    });
     await c.devices.list();
     assert.deepEqual(seen, ['/api/v1/auth/refresh ', '/api/v1/devices Bearer a2']);
   });
 
   test('a dead refresh token ends the session', async () => {
     handler = (req, res) => {
-      if (req.url === '/api/v1/auth/refresh') return send(res, 401, { error: { code: 'TOKEN_REUSED', message: 'reused' } });
+      if (req.url === '/api/v1/auth/refresh')
+        return send(res, 401, { error: { code: 'TOKEN_REUSED', message: 'reused' } });
       send(res, 401, { error: { code: 'UNAUTHORIZED', message: 'expired' } });
     };
     const store = new MemoryTokenStore(session());
@@ -158,7 +186,10 @@ describe('Transport', () => {
     const c = new FerryClient({ baseUrl, tokens: new MemoryTokenStore(session()), retry: fast });
     const data = new Uint8Array(300_000).fill(7);
     const progress: number[] = [];
-    const info = await c.files.upload('/a/b.bin', data, { mtime: 123, onProgress: (p) => progress.push(p.loaded) });
+    const info = await c.files.upload('/a/b.bin', data, {
+      mtime: 123,
+      onProgress: (p) => progress.push(p.loaded),
+    });
     assert.equal(info.size, 300_000);
     assert.equal(got.len, 300_000);
     assert.equal(got.type, 'application/octet-stream');
@@ -169,9 +200,21 @@ describe('Transport', () => {
 
   test('backoff is full jitter bounded by the cap', () => {
     const o = { retries: 5, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(backoffDelay(0, o, () => 0.999), 99);
-    assert.equal(backoffDelay(3, o, () => 0.999), 799);
-    assert.equal(backoffDelay(10, o, () => 0.999), 999);
-    assert.equal(backoffDelay(10, o, () => 0), 0);
+    assert.equal(
+      backoffDelay(0, o, () => 0.999),
+      99,
+    );
+    assert.equal(
+      backoffDelay(3, o, () => 0.999),
+      799,
+    );
+    assert.equal(
+      backoffDelay(10, o, () => 0.999),
+      999,
+    );
+    assert.equal(
+      backoffDelay(10, o, () => 0),
+      0,
+    );
   });
 });

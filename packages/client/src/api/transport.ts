@@ -176,7 +176,9 @@ export class Transport {
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw new FerryApiError(res.status, 'BAD_RESPONSE', `invalid JSON from ${method} ${path}`, undefined, { cause: e });
+      throw new FerryApiError(res.status, 'BAD_RESPONSE', `invalid JSON from ${method} ${path}`, undefined, {
+        cause: e,
+      });
     }
   }
 
@@ -207,7 +209,13 @@ export class Transport {
           await sleep(backoffDelay(attempt, this.retry), options.signal);
           continue;
         }
-        throw new FerryApiError(0, 'NETWORK_ERROR', `cannot reach the server: ${(e as Error).message}`, undefined, { cause: e });
+        throw new FerryApiError(
+          0,
+          'NETWORK_ERROR',
+          `cannot reach the server: ${(e as Error).message}`,
+          undefined,
+          { cause: e },
+        );
       }
       if (res.ok) return res;
       if (res.status === 401 && auth && !refreshed && this.session?.refreshToken) {
@@ -221,7 +229,10 @@ export class Transport {
       if (retryable && idempotent && attempt < this.retry.retries) {
         await res.body?.cancel();
         const retryAfter = Number(res.headers.get('retry-after'));
-        const wait = retryAfter > 0 ? Math.min(retryAfter * 1000, this.retry.maxDelayMs) : backoffDelay(attempt, this.retry);
+        const wait =
+          retryAfter > 0
+            ? Math.min(retryAfter * 1000, this.retry.maxDelayMs)
+            : backoffDelay(attempt, this.retry);
         await sleep(wait, options.signal);
         continue;
       }
@@ -239,7 +250,10 @@ export class Transport {
       let answer: RawAnswer;
       try {
         const token = await this.#accessToken();
-        answer = typeof XMLHttpRequest !== 'undefined' ? await this.#xhrUpload(req, token) : await this.#fetchUpload(req, token);
+        answer =
+          typeof XMLHttpRequest !== 'undefined'
+            ? await this.#xhrUpload(req, token)
+            : await this.#fetchUpload(req, token);
       } catch (e) {
         if (isAbort(e) || e instanceof FerryApiError) throw e;
         // Re-uploading the same bytes to the same path is harmless, so uploads retry like idempotent calls.
@@ -247,9 +261,12 @@ export class Transport {
           await sleep(backoffDelay(attempt, this.retry), req.signal);
           continue;
         }
-        throw new FerryApiError(0, 'NETWORK_ERROR', `upload failed: ${(e as Error).message}`, undefined, { cause: e });
+        throw new FerryApiError(0, 'NETWORK_ERROR', `upload failed: ${(e as Error).message}`, undefined, {
+          cause: e,
+        });
       }
-      if (answer.status >= 200 && answer.status < 300) return (answer.text ? JSON.parse(answer.text) : undefined) as T;
+      if (answer.status >= 200 && answer.status < 300)
+        return (answer.text ? JSON.parse(answer.text) : undefined) as T;
       if (answer.status === 401 && !refreshed && this.session?.refreshToken) {
         refreshed = true;
         await this.refresh(true);
@@ -272,7 +289,8 @@ export class Transport {
       xhr.setRequestHeader('accept', 'application/json');
       xhr.setRequestHeader('content-type', req.contentType || 'application/octet-stream');
       const total = req.body instanceof Blob ? req.body.size : req.body.byteLength;
-      xhr.upload.onprogress = (ev) => req.onProgress?.({ loaded: ev.loaded, total: ev.lengthComputable ? ev.total : total });
+      xhr.upload.onprogress = (ev) =>
+        req.onProgress?.({ loaded: ev.loaded, total: ev.lengthComputable ? ev.total : total });
       xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
       xhr.onerror = () => reject(new TypeError('network error'));
       xhr.ontimeout = () => reject(new TypeError('timeout'));
@@ -287,7 +305,11 @@ export class Transport {
 
   async #fetchUpload(req: UploadRequest, token: string): Promise<RawAnswer> {
     const bytes =
-      req.body instanceof Blob ? new Uint8Array(await req.body.arrayBuffer()) : req.body instanceof Uint8Array ? req.body : new Uint8Array(req.body);
+      req.body instanceof Blob
+        ? new Uint8Array(await req.body.arrayBuffer())
+        : req.body instanceof Uint8Array
+          ? req.body
+          : new Uint8Array(req.body);
     const total = bytes.byteLength;
     let body: BodyInit = bytes as Uint8Array<ArrayBuffer>;
     if (req.onProgress) {
@@ -361,7 +383,13 @@ export class Transport {
         body: JSON.stringify({ refreshToken: current.refreshToken }),
       });
     } catch (e) {
-      throw new FerryApiError(0, 'NETWORK_ERROR', `cannot reach the server: ${(e as Error).message}`, undefined, { cause: e });
+      throw new FerryApiError(
+        0,
+        'NETWORK_ERROR',
+        `cannot reach the server: ${(e as Error).message}`,
+        undefined,
+        { cause: e },
+      );
     }
     const text = await res.text();
     if (!res.ok) {
@@ -376,7 +404,9 @@ export class Transport {
   }
 
   async #withLock<T>(fn: () => Promise<T>): Promise<T> {
-    const locks = (globalThis as { navigator?: { locks?: { request(name: string, cb: () => Promise<T>): Promise<T> } } }).navigator?.locks;
+    const locks = (
+      globalThis as { navigator?: { locks?: { request(name: string, cb: () => Promise<T>): Promise<T> } } }
+    ).navigator?.locks;
     return locks ? locks.request('ferry-token-refresh', fn) : fn();
   }
 }

@@ -11,7 +11,9 @@ export class TrashApi {
   }
 
   async list(o: SpaceOption = {}): Promise<FileInfo[]> {
-    return (await this.#t.json<{ entries: FileInfo[] }>('GET', '/api/v1/trash', { query: { space: o.space } })).entries;
+    return (
+      await this.#t.json<{ entries: FileInfo[] }>('GET', '/api/v1/trash', { query: { space: o.space } })
+    ).entries;
   }
 
   restore(id: string): Promise<FileInfo> {
@@ -20,6 +22,7 @@ export class TrashApi {
 
   /** Deletes everything in the trash for good; resolves to how many entries went. */
   async empty(o: SpaceOption = {}): Promise<number> {
-    return (await this.#t.json<{ removed: number }>('DELETE', '/api/v1/trash', { query: { space: o.space } })).removed;
+    return (await this.#t.json<{ removed: number }>('DELETE', '/api/v1/trash', { query: { space: o.space } }))
+      .removed;
   }
 }

@@ -35,7 +35,13 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 const hashToken = (t: string) => createHash('sha256').update(t).digest('hex');
 
-export function publicUser(u: User): { id: string; username: string; role: UserRole; quotaBytes: number | null; createdAt: number } {
+export function publicUser(u: User): {
+  id: string;
+  username: string;
+  role: UserRole;
+  quotaBytes: number | null;
+  createdAt: number;
+} {
   return { id: u.id, username: u.username, role: u.role, quotaBytes: u.quotaBytes, createdAt: u.createdAt };
 }
 
@@ -48,22 +54,37 @@ export class AuthService {
   }
 
   /** Creates a user and their default space in one transaction. */
-  async createUser(input: { username: string; password: string; role?: UserRole; quotaBytes?: number | null }): Promise<User> {
-    if (!USERNAME_RE.test(input.username)) throw new FerryError('BAD_REQUEST', 'username must be 1-64 letters, digits, . _ -');
+  async createUser(input: {
+    username: string;
+    password: string;
+    role?: UserRole;
+    quotaBytes?: number | null;
+  }): Promise<User> {
+    if (!USERNAME_RE.test(input.username))
+      throw new FerryError('BAD_REQUEST', 'username must be 1-64 letters, digits, . _ -');
     if (typeof input.password !== 'string' || input.password.length < 8 || input.password.length > 1024) {
       throw new FerryError('BAD_REQUEST', 'password must be 8 to 1024 characters');
     }
     const passwordHash = await hashPassword(input.password);
     const quota = input.quotaBytes !== undefined ? input.quotaBytes : this.#o.defaultQuotaBytes || null;
     return this.#o.meta.transaction(async (tx) => {
-      const user = await tx.users.create({ id: randomUUID(), username: input.username, passwordHash, role: input.role ?? 'user', quotaBytes: quota });
+      const user = await tx.users.create({
+        id: randomUUID(),
+        username: input.username,
+        passwordHash,
+        role: input.role ?? 'user',
+        quotaBytes: quota,
+      });
       await tx.spaces.create({ id: randomUUID(), name: 'default', ownerId: user.id, isDefault: true });
       return user;
     });
   }
 
   /** First start: creates the admin account. Returns the generated password when one was made. */
-  async bootstrapAdmin(username: string, password: string | undefined): Promise<{ created: boolean; generatedPassword?: string }> {
+  async bootstrapAdmin(
+    username: string,
+    password: string | undefined,
+  ): Promise<{ created: boolean; generatedPassword?: string }> {
     if ((await this.#o.meta.users.count()) > 0) return { created: false };
     const pw = password ?? generatePassword();
     try {
@@ -76,7 +97,12 @@ export class AuthService {
     return { created: true, generatedPassword: password ? undefined : pw };
   }
 
-  async login(input: { username: string; password: string; device?: { name?: string; kind?: string }; ip: string }): Promise<Session> {
+  async login(input: {
+    username: string;
+    password: string;
+    device?: { name?: string; kind?: string };
+    ip: string;
+  }): Promise<Session> {
     const accountKey = `u:${input.username}`;
     const ipKey = `ip:${input.ip}`;
     this.#o.throttle.check([{ key: accountKey }, { key: ipKey, factor: 5 }]);
@@ -89,7 +115,8 @@ export class AuthService {
     }
     this.#o.throttle.succeed(accountKey);
     const kind = (input.device?.kind ?? 'other') as DeviceKind;
-    if (!DEVICE_KINDS.includes(kind)) throw new FerryError('BAD_REQUEST', `device kind must be one of ${DEVICE_KINDS.join(', ')}`);
+    if (!DEVICE_KINDS.includes(kind))
+      throw new FerryError('BAD_REQUEST', `device kind must be one of ${DEVICE_KINDS.join(', ')}`);
     const name = (input.device?.name ?? 'unnamed device').trim().slice(0, 128) || 'unnamed device';
     const device = await this.#o.meta.devices.create({ id: randomUUID(), userId: user.id, name, kind });
     return this.#issue(user, device.id, randomUUID());
@@ -104,22 +131,33 @@ export class AuthService {
       expiresAt: Date.now() + this.#o.refreshTokenTtl * 1000,
     });
     const accessToken = await this.#o.signer.sign({ userId: user.id, deviceId, role: user.role });
-    return { accessToken, refreshToken, expiresIn: this.#o.signer.ttl, deviceId, user: { id: user.id, username: user.username, role: user.role } };
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: this.#o.signer.ttl,
+      deviceId,
+      user: { id: user.id, username: user.username, role: user.role },
+    };
   }
 
   async refresh(refreshToken: string): Promise<Session> {
     const meta = this.#o.meta;
-    const stored = typeof refreshToken === 'string' ? await meta.tokens.byHash(hashToken(refreshToken)) : undefined;
+    const stored =
+      typeof refreshToken === 'string' ? await meta.tokens.byHash(hashToken(refreshToken)) : undefined;
     if (!stored || stored.revokedAt !== null || stored.expiresAt < Date.now()) {
       throw new FerryError('UNAUTHORIZED', 'refresh token is invalid, expired or revoked');
     }
     if (!(await meta.tokens.markUsed(stored.tokenHash, Date.now()))) {
       await meta.tokens.revokeFamily(stored.familyId, Date.now());
-      throw new FerryError('TOKEN_REUSED', 'refresh token was already used; all sessions of this login are revoked');
+      throw new FerryError(
+        'TOKEN_REUSED',
+        'refresh token was already used; all sessions of this login are revoked',
+      );
     }
     const device = await meta.devices.byId(stored.deviceId);
     const user = device && (await meta.users.byId(device.userId));
-    if (!device || device.revokedAt !== null || !user) throw new FerryError('UNAUTHORIZED', 'device is revoked');
+    if (!device || device.revokedAt !== null || !user)
+      throw new FerryError('UNAUTHORIZED', 'device is revoked');
     return this.#issue(user, device.id, stored.familyId);
   }
 
@@ -150,7 +188,8 @@ export class AuthService {
   /** Revokes one of the caller's devices; another user's device is NOT_FOUND, as a missing one. */
   async revokeDevice(auth: AuthContext, deviceId: string): Promise<void> {
     const device = await this.#o.meta.devices.byId(deviceId);
-    if (!device || (device.userId !== auth.userId && auth.role !== 'admin')) throw new NotFoundError('device');
+    if (!device || (device.userId !== auth.userId && auth.role !== 'admin'))
+      throw new NotFoundError('device');
     await this.#o.meta.devices.revoke(deviceId, Date.now());
   }
 }

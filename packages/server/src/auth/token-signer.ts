@@ -44,8 +44,13 @@ export class TokenSigner {
   async verify(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(token, this.#secret, { algorithms: ALGORITHMS, issuer: ISSUER });
-      if (typeof payload.sub !== 'string' || typeof payload.did !== 'string') throw new Error('claims missing');
-      return { userId: payload.sub, deviceId: payload.did, role: payload.role === 'admin' ? 'admin' : 'user' };
+      if (typeof payload.sub !== 'string' || typeof payload.did !== 'string')
+        throw new Error('claims missing');
+      return {
+        userId: payload.sub,
+        deviceId: payload.did,
+        role: payload.role === 'admin' ? 'admin' : 'user',
+      };
     } catch (e) {
       const expired = e instanceof joseErrors.JWTExpired;
       throw new FerryError('UNAUTHORIZED', expired ? 'access token expired' : 'invalid access token');
@@ -63,9 +68,11 @@ export async function loadOrCreateSecret(path: string, fromEnv?: string): Promis
   }
   const secret = randomBytes(32);
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, secret.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EEXIST') throw e;
-  });
+  await writeFile(path, secret.toString('base64url') + '\n', { mode: 0o600, flag: 'wx' }).catch(
+    async (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EEXIST') throw e;
+    },
+  );
   await chmod(path, 0o600);
   return Buffer.from((await readFile(path, 'utf8')).trim(), 'base64url');
 }

@@ -71,7 +71,8 @@ export class ContentService {
 
     for await (const piece of body) {
       size += piece.length;
-      if (size > maxBytes) throw new FerryError('PAYLOAD_TOO_LARGE', `upload is larger than ${maxBytes} bytes`);
+      if (size > maxBytes)
+        throw new FerryError('PAYLOAD_TOO_LARGE', `upload is larger than ${maxBytes} bytes`);
       fileHash.update(piece);
       for (const c of chunker.push(piece)) {
         store(c);

@@ -36,7 +36,7 @@ void describe('fleet telemetry', () => {
   const log = captureLog();
   const post = (token: string, json: unknown, path = '/api/v1/sync-events') =>
     ts.request(path, { method: 'POST', token, json });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies read field by field
+   
   const get = async (token: string, path: string): Promise<{ status: number; body: Record<string, any> }> => {
     const res = await ts.request(path, { token });
     return { status: res.status, body: (await res.json()) as Record<string, never> };

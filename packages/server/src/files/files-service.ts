@@ -29,7 +29,10 @@ export class FilesService {
     this.#maxUploadBytes = o.maxUploadBytes;
   }
 
-  async #commit<T extends { written: Written[] }>(spaceId: string, fn: (tx: MetaStore) => Promise<T>): Promise<T> {
+  async #commit<T extends { written: Written[] }>(
+    spaceId: string,
+    fn: (tx: MetaStore) => Promise<T>,
+  ): Promise<T> {
     const result = await this.#meta.transaction(fn);
     const last = result.written.at(-1);
     if (last) await this.#notifier.publish(spaceId, last.version.seq);
@@ -53,18 +56,26 @@ export class FilesService {
     const before = await this.#meta.files.byPath(space.id, path);
     if (before?.kind === 'dir') throw new FerryError('IS_A_DIRECTORY', `${path} is a folder`);
     const left = (await this.#quotaLeft(space.ownerId)) + (before?.size ?? 0);
-    if (o.declaredSize !== undefined && o.declaredSize > left) throw new QuotaExceededError('this upload would exceed your storage quota');
+    if (o.declaredSize !== undefined && o.declaredSize > left)
+      throw new QuotaExceededError('this upload would exceed your storage quota');
     if (o.declaredSize !== undefined && o.declaredSize > this.#maxUploadBytes) {
       throw new FerryError('PAYLOAD_TOO_LARGE', `upload is larger than ${this.#maxUploadBytes} bytes`);
     }
-    const ingested = await this.#content.ingest(body, { maxBytes: Math.min(this.#maxUploadBytes, left === Infinity ? Infinity : Math.max(left, 0)) }).catch((e: unknown) => {
-      if (e instanceof FerryError && e.code === 'PAYLOAD_TOO_LARGE' && left < this.#maxUploadBytes) {
-        throw new QuotaExceededError('this upload would exceed your storage quota');
-      }
-      throw e;
-    });
+    const ingested = await this.#content
+      .ingest(body, {
+        maxBytes: Math.min(this.#maxUploadBytes, left === Infinity ? Infinity : Math.max(left, 0)),
+      })
+      .catch((e: unknown) => {
+        if (e instanceof FerryError && e.code === 'PAYLOAD_TOO_LARGE' && left < this.#maxUploadBytes) {
+          throw new QuotaExceededError('this upload would exceed your storage quota');
+        }
+        throw e;
+      });
     if (o.expectedHash && o.expectedHash !== ingested.contentHash) {
-      throw new FerryError('HASH_MISMATCH', `content hashes to ${ingested.contentHash}, not ${o.expectedHash}`);
+      throw new FerryError(
+        'HASH_MISMATCH',
+        `content hashes to ${ingested.contentHash}, not ${o.expectedHash}`,
+      );
     }
     const { written } = await this.#commit(space.id, async (tx) => {
       const current = await tx.files.byPath(space.id, path);
@@ -96,7 +107,16 @@ export class FilesService {
         throw new FerryError('ALREADY_EXISTS', `a file exists at ${path}`);
       }
       const dirs = await ensureParents(tx, spaceId, path, actor.deviceId);
-      const w = await writeEntry(tx, spaceId, { path, kind: 'dir', size: 0, contentHash: null, manifestId: null, mtime: Date.now(), deleted: false, deviceId: actor.deviceId });
+      const w = await writeEntry(tx, spaceId, {
+        path,
+        kind: 'dir',
+        size: 0,
+        contentHash: null,
+        manifestId: null,
+        mtime: Date.now(),
+        deleted: false,
+        deviceId: actor.deviceId,
+      });
       return { written: [...dirs, w], entry: w.entry };
     });
     return entry;
@@ -109,12 +129,18 @@ export class FilesService {
   }
 
   async getLive(spaceId: string, ref: { id?: string; path?: unknown }): Promise<FileEntry> {
-    const e = ref.id ? await this.#meta.files.byId(spaceId, ref.id) : await this.#meta.files.byPath(spaceId, normalizePath(ref.path, { allowRoot: false }));
+    const e = ref.id
+      ? await this.#meta.files.byId(spaceId, ref.id)
+      : await this.#meta.files.byPath(spaceId, normalizePath(ref.path, { allowRoot: false }));
     if (!e || e.deleted) throw new NotFoundError('file');
     return e;
   }
 
-  async list(spaceId: string, rawDir: unknown, o: { recursive?: boolean; limit?: number; cursor?: string }): Promise<{ entries: FileEntry[]; cursor: string | null }> {
+  async list(
+    spaceId: string,
+    rawDir: unknown,
+    o: { recursive?: boolean; limit?: number; cursor?: string },
+  ): Promise<{ entries: FileEntry[]; cursor: string | null }> {
     const dir = normalizePath(rawDir ?? '/', { allowRoot: true });
     if (dir !== '/') {
       const d = await this.#meta.files.byPath(spaceId, dir);
@@ -123,7 +149,11 @@ export class FilesService {
     }
     const limit = Math.min(Math.max(o.limit ?? MAX_LIST, 1), MAX_LIST);
     const after = o.cursor ? Buffer.from(o.cursor, 'base64url').toString('utf8') : undefined;
-    const entries = await this.#meta.files.list(spaceId, dir, { recursive: o.recursive, limit: limit + 1, after });
+    const entries = await this.#meta.files.list(spaceId, dir, {
+      recursive: o.recursive,
+      limit: limit + 1,
+      after,
+    });
     const more = entries.length > limit;
     if (more) entries.length = limit;
     return { entries, cursor: more ? Buffer.from(entries.at(-1)!.path, 'utf8').toString('base64url') : null };
@@ -137,7 +167,9 @@ export class FilesService {
   }
 
   async conflicts(spaceId: string): Promise<FileEntry[]> {
-    return (await this.#meta.files.search(spaceId, ' (conflict from ', 10_000)).filter((e) => isConflictCopy(e.path));
+    return (await this.#meta.files.search(spaceId, ' (conflict from ', 10_000)).filter((e) =>
+      isConflictCopy(e.path),
+    );
   }
 
   /** Renames or moves a file or folder (with everything inside it). */
@@ -147,15 +179,34 @@ export class FilesService {
       const e = await tx.files.byId(spaceId, id);
       if (!e || e.deleted) throw new NotFoundError('file');
       if (e.path === to) return { written: [], entry: e };
-      if (e.kind === 'dir' && isWithin(to, e.path)) throw new FerryError('INVALID_PATH', 'a folder cannot be moved into itself');
+      if (e.kind === 'dir' && isWithin(to, e.path))
+        throw new FerryError('INVALID_PATH', 'a folder cannot be moved into itself');
       const clash = await tx.files.byPath(spaceId, to);
-      if (clash && clash.id !== e.id) throw new FerryError('ALREADY_EXISTS', `something already exists at ${to}`);
+      if (clash && clash.id !== e.id)
+        throw new FerryError('ALREADY_EXISTS', `something already exists at ${to}`);
       const written = await ensureParents(tx, spaceId, to, actor.deviceId);
-      const inside = e.kind === 'dir' ? await tx.files.list(spaceId, e.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER }) : [];
-      const moved = await writeEntry(tx, spaceId, { ...e, fileId: e.id, path: to, deviceId: actor.deviceId, deleted: false });
+      const inside =
+        e.kind === 'dir'
+          ? await tx.files.list(spaceId, e.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER })
+          : [];
+      const moved = await writeEntry(tx, spaceId, {
+        ...e,
+        fileId: e.id,
+        path: to,
+        deviceId: actor.deviceId,
+        deleted: false,
+      });
       written.push(moved);
       for (const child of inside) {
-        written.push(await writeEntry(tx, spaceId, { ...child, fileId: child.id, path: to + child.path.slice(e.path.length), deviceId: actor.deviceId, deleted: false }));
+        written.push(
+          await writeEntry(tx, spaceId, {
+            ...child,
+            fileId: child.id,
+            path: to + child.path.slice(e.path.length),
+            deviceId: actor.deviceId,
+            deleted: false,
+          }),
+        );
       }
       return { written, entry: moved.entry };
     });
@@ -167,11 +218,27 @@ export class FilesService {
     const { entry } = await this.#commit(spaceId, async (tx) => {
       const e = await tx.files.byId(spaceId, id);
       if (!e || e.deleted) throw new NotFoundError('file');
-      const inside = e.kind === 'dir' ? await tx.files.list(spaceId, e.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER }) : [];
+      const inside =
+        e.kind === 'dir'
+          ? await tx.files.list(spaceId, e.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER })
+          : [];
       const written: Written[] = [];
       // Children first, so a folder's deleted_at is shared by everything removed with it.
-      for (const child of inside.reverse()) written.push(await writeEntry(tx, spaceId, { ...child, fileId: child.id, deleted: true, deviceId: actor.deviceId }));
-      const w = await writeEntry(tx, spaceId, { ...e, fileId: e.id, deleted: true, deviceId: actor.deviceId });
+      for (const child of inside.reverse())
+        written.push(
+          await writeEntry(tx, spaceId, {
+            ...child,
+            fileId: child.id,
+            deleted: true,
+            deviceId: actor.deviceId,
+          }),
+        );
+      const w = await writeEntry(tx, spaceId, {
+        ...e,
+        fileId: e.id,
+        deleted: true,
+        deviceId: actor.deviceId,
+      });
       written.push(w);
       return { written, entry: w.entry };
     });
@@ -194,7 +261,14 @@ export class FilesService {
       let path = e.path;
       if (e.deleted) path = await freePath(tx, spaceId, e.path, e.id);
       const written = await ensureParents(tx, spaceId, path, actor.deviceId);
-      const w = await writeEntry(tx, spaceId, { ...v, fileId: id, path, mtime: v.mtime, deleted: false, deviceId: actor.deviceId });
+      const w = await writeEntry(tx, spaceId, {
+        ...v,
+        fileId: id,
+        path,
+        mtime: v.mtime,
+        deleted: false,
+        deviceId: actor.deviceId,
+      });
       written.push(w);
       return { written, entry: w.entry };
     });
@@ -217,7 +291,15 @@ export class FilesService {
       const written = await ensureParents(tx, spaceId, path, actor.deviceId);
       for (const item of together) {
         const p = path + item.path.slice(e.path.length);
-        written.push(await writeEntry(tx, spaceId, { ...item, fileId: item.id, path: p, deleted: false, deviceId: actor.deviceId }));
+        written.push(
+          await writeEntry(tx, spaceId, {
+            ...item,
+            fileId: item.id,
+            path: p,
+            deleted: false,
+            deviceId: actor.deviceId,
+          }),
+        );
       }
       return { written, entry: written.find((w) => w.entry.id === id)!.entry };
     });

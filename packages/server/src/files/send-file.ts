@@ -11,7 +11,10 @@ import { contentDisposition, contentTypeOf } from './content-type.ts';
 
 function parseRange(header: string, size: number): { start: number; end: number } {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) throw new FerryError('RANGE_NOT_SATISFIABLE', 'only a single bytes=START-END range is supported', { size });
+  if (!m || (m[1] === '' && m[2] === ''))
+    throw new FerryError('RANGE_NOT_SATISFIABLE', 'only a single bytes=START-END range is supported', {
+      size,
+    });
   let start: number;
   let end: number;
   if (m[1] === '') {
@@ -21,7 +24,8 @@ function parseRange(header: string, size: number): { start: number; end: number 
     start = Number(m[1]);
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
-  if (start > end || start >= size) throw new FerryError('RANGE_NOT_SATISFIABLE', `range is outside the file (size ${size})`, { size });
+  if (start > end || start >= size)
+    throw new FerryError('RANGE_NOT_SATISFIABLE', `range is outside the file (size ${size})`, { size });
   return { start, end };
 }
 
@@ -32,7 +36,8 @@ export async function sendFile(
   content: ContentService,
   o: { inline?: boolean } = {},
 ): Promise<FastifyReply> {
-  if (entry.kind !== 'file' || !entry.manifestId) throw new FerryError('IS_A_DIRECTORY', `${entry.path} is a folder`);
+  if (entry.kind !== 'file' || !entry.manifestId)
+    throw new FerryError('IS_A_DIRECTORY', `${entry.path} is a folder`);
   const etag = `"${entry.contentHash}"`;
   const name = baseName(entry.path);
   void reply

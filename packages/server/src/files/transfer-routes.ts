@@ -21,7 +21,9 @@ export interface TransferDeps {
   maxUploadBytes: number;
 }
 
-async function multipartUpload(request: FastifyRequest): Promise<{ path: string | undefined; stream: AsyncIterable<Uint8Array> }> {
+async function multipartUpload(
+  request: FastifyRequest,
+): Promise<{ path: string | undefined; stream: AsyncIterable<Uint8Array> }> {
   // The `path` field may come before or after the file part; only one file per request.
   let path: string | undefined;
   for await (const part of request.parts()) {
@@ -42,7 +44,9 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
   return async (fastify) => {
     fastify.removeAllContentTypeParsers();
     fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
-    await fastify.register(multipart, { limits: { fileSize: d.maxUploadBytes, files: 1, fields: 10, fieldSize: 8192 } });
+    await fastify.register(multipart, {
+      limits: { fileSize: d.maxUploadBytes, files: 1, fields: 10, fieldSize: 8192 },
+    });
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
     app.post(
@@ -52,13 +56,26 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
         schema: {
           tags: ['files'],
           summary: 'Upload a file: raw body, or multipart/form-data with a "file" part and a "path" field',
-          description: 'Parent folders are created. Every upload makes a new version. The body is streamed and chunked; identical chunks are stored once.',
-          querystring: Type.Object({
-            path: Type.Optional(Type.String({ maxLength: 4096, description: 'Destination, e.g. /photos/cat.jpg' })),
-            space: SpaceQuery,
-            mtime: Type.Optional(Type.Integer({ minimum: 0, description: 'Modification time, ms since the epoch' })),
-            sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'Expected SHA-256 of the content; a mismatch stores nothing (HASH_MISMATCH)' })),
-          }, { additionalProperties: false }),
+          description:
+            'Parent folders are created. Every upload makes a new version. The body is streamed and chunked; identical chunks are stored once.',
+          querystring: Type.Object(
+            {
+              path: Type.Optional(
+                Type.String({ maxLength: 4096, description: 'Destination, e.g. /photos/cat.jpg' }),
+              ),
+              space: SpaceQuery,
+              mtime: Type.Optional(
+                Type.Integer({ minimum: 0, description: 'Modification time, ms since the epoch' }),
+              ),
+              sha256: Type.Optional(
+                Type.String({
+                  pattern: '^[0-9a-f]{64}$',
+                  description: 'Expected SHA-256 of the content; a mismatch stores nothing (HASH_MISMATCH)',
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
           response: { 200: Type.Ref(FileInfo), ...errors(400, 401, 403, 404, 409, 413) },
         },
       },
@@ -69,7 +86,10 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
         const { path, stream } = isMultipart
           ? await multipartUpload(request)
           : // Keep the socket when ingest stops early (a refused upload): the error answer must reach the client.
-            { path: request.query.path, stream: (request.body as Readable).iterator({ destroyOnReturn: false }) };
+            {
+              path: request.query.path,
+              stream: (request.body as Readable).iterator({ destroyOnReturn: false }),
+            };
         const length = Number(request.headers['content-length']);
         const entry = await d.files.upload(space, path, stream, {
           actor: { userId: me.userId, deviceId: me.deviceId },
@@ -87,13 +107,26 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
         schema: {
           tags: ['files'],
           summary: 'Download a file by path or id (streamed; Range and If-None-Match supported)',
-          querystring: Type.Object({ path: Type.Optional(Type.String({ maxLength: 4096 })), id: Type.Optional(Type.String({ maxLength: 64 })), space: SpaceQuery, inline: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-          response: { 200: { type: 'string', format: 'binary' }, 206: { type: 'string', format: 'binary' }, ...errors(400, 401, 404, 409, 416) },
+          querystring: Type.Object(
+            {
+              path: Type.Optional(Type.String({ maxLength: 4096 })),
+              id: Type.Optional(Type.String({ maxLength: 64 })),
+              space: SpaceQuery,
+              inline: Type.Optional(Type.Boolean()),
+            },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: { type: 'string', format: 'binary' },
+            206: { type: 'string', format: 'binary' },
+            ...errors(400, 401, 404, 409, 416),
+          },
         },
       },
       async (request, reply) => {
         const space = await d.spaces.resolve(caller(request), request.query.space, 'read');
-        if (!request.query.id && !request.query.path) throw new FerryError('BAD_REQUEST', 'give a path or an id');
+        if (!request.query.id && !request.query.path)
+          throw new FerryError('BAD_REQUEST', 'give a path or an id');
         const entry = await d.files.getLive(space.id, { id: request.query.id, path: request.query.path });
         return sendFile(request, reply, entry, d.content, { inline: request.query.inline });
       },

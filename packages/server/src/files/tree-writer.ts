@@ -76,14 +76,28 @@ export async function writeEntry(tx: MetaStore, spaceId: string, c: EntryChange)
  * Makes sure every ancestor folder of `path` exists, creating missing ones. Throws
  * NOT_A_DIRECTORY when an ancestor is a file. Returns the folders it created.
  */
-export async function ensureParents(tx: MetaStore, spaceId: string, path: string, deviceId: string | null): Promise<Written[]> {
+export async function ensureParents(
+  tx: MetaStore,
+  spaceId: string,
+  path: string,
+  deviceId: string | null,
+): Promise<Written[]> {
   const created: Written[] = [];
   for (const dir of ancestors(path)) {
     const e = await tx.files.byPath(spaceId, dir);
     if (e?.kind === 'file') throw new FerryError('NOT_A_DIRECTORY', `${dir} is a file, not a folder`);
     if (!e) {
       created.push(
-        await writeEntry(tx, spaceId, { path: dir, kind: 'dir', size: 0, contentHash: null, manifestId: null, mtime: Date.now(), deleted: false, deviceId }),
+        await writeEntry(tx, spaceId, {
+          path: dir,
+          kind: 'dir',
+          size: 0,
+          contentHash: null,
+          manifestId: null,
+          mtime: Date.now(),
+          deleted: false,
+          deviceId,
+        }),
       );
     }
   }

@@ -12,10 +12,16 @@ function fromFastify(err: FastifyError): FerryError | undefined {
   if (err.validation) {
     const first = err.validation[0];
     const where = err.validationContext ?? 'request';
-    const field = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : (first?.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty;
+    const field = first?.instancePath
+      ? first.instancePath.replace(/^\//, '').replace(/\//g, '.')
+      : (first?.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty;
     const extra = (first?.params as { additionalProperty?: string })?.additionalProperty;
-    const message = extra ? `${where} has an unknown field "${extra}"` : `${where}${field ? ` field "${field}"` : ''} ${first?.message ?? 'is invalid'}`;
-    return new FerryError('BAD_REQUEST', message, { issues: err.validation.map((v) => ({ path: v.instancePath, message: v.message })) });
+    const message = extra
+      ? `${where} has an unknown field "${extra}"`
+      : `${where}${field ? ` field "${field}"` : ''} ${first?.message ?? 'is invalid'}`;
+    return new FerryError('BAD_REQUEST', message, {
+      issues: err.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+    });
   }
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -27,7 +33,9 @@ function fromFastify(err: FastifyError): FerryError | undefined {
       return new FerryError('UNSUPPORTED_MEDIA_TYPE', 'unsupported content type');
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-    const code = (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === err.statusCode) ?? 'BAD_REQUEST';
+    const code =
+      (Object.keys(ERROR_CODES) as ErrorCode[]).find((c) => ERROR_CODES[c].status === err.statusCode) ??
+      'BAD_REQUEST';
     return new FerryError(code, err.message);
   }
   return undefined;

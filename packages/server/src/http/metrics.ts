@@ -47,7 +47,12 @@ export function createMetrics(meta: MetaStore): Registry {
 }
 
 export function installRequestMetrics(app: FastifyInstance, registry: Registry): void {
-  const requests = new Counter({ name: 'ferry_http_requests_total', help: 'HTTP requests by route, method and status', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'ferry_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'ferry_http_request_duration_seconds',
     help: 'HTTP request latency by route',

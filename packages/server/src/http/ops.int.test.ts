@@ -19,11 +19,21 @@ test('/health and /ready answer', async () => {
 });
 
 test('/metrics has requests by route and status, latency, storage, users, devices, process', async () => {
-  await t.request('/api/v1/files/upload?path=/m.txt', { method: 'POST', token: t.adminToken, body: 'metrics' });
+  await t.request('/api/v1/files/upload?path=/m.txt', {
+    method: 'POST',
+    token: t.adminToken,
+    body: 'metrics',
+  });
   await t.request('/api/v1/files/list', { token: t.adminToken });
   const text = await (await t.request('/metrics')).text();
-  assert.match(text, /ferry_http_requests_total\{route="\/api\/v1\/files\/list",method="GET",status="200"\} 1/);
-  assert.match(text, /ferry_http_request_duration_seconds_bucket\{le="0.1",route="\/api\/v1\/files\/upload",method="POST"\}/);
+  assert.match(
+    text,
+    /ferry_http_requests_total\{route="\/api\/v1\/files\/list",method="GET",status="200"\} 1/,
+  );
+  assert.match(
+    text,
+    /ferry_http_request_duration_seconds_bucket\{le="0.1",route="\/api\/v1\/files\/upload",method="POST"\}/,
+  );
   assert.match(text, /ferry_stored_bytes\{kind="logical"\} 7/);
   assert.match(text, /ferry_stored_bytes\{kind="physical"\} \d+/);
   assert.match(text, /ferry_chunks 1/);
@@ -33,7 +43,7 @@ test('/metrics has requests by route and status, latency, storage, users, device
 });
 
 test('the OpenAPI document lists the seed routes with their schemas', async () => {
-  const doc = (await (await t.request('/api/v1/openapi.json')).json()) as any;
+  const doc = await (await t.request('/api/v1/openapi.json')).json();
   assert.equal(doc.openapi.slice(0, 2), '3.');
   for (const [path, method] of [
     ['/api/v1/files/upload', 'post'],
@@ -60,5 +70,6 @@ test('every response carries a request id; a given one is kept', async () => {
 
 test('every error code is documented in docs/errors.md', async () => {
   const doc = await readFile(join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'errors.md'), 'utf8');
-  for (const code of Object.keys(ERROR_CODES)) assert.match(doc, new RegExp('`' + code + '`'), `${code} is documented`);
+  for (const code of Object.keys(ERROR_CODES))
+    assert.match(doc, new RegExp('`' + code + '`'), `${code} is documented`);
 });

@@ -5,7 +5,13 @@ import { baseName } from '@ferry/core/paths';
 import type { FileEntry, Version } from '../store/meta/types.ts';
 
 export const ErrorBody = Type.Object(
-  { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Record(Type.String(), Type.Unknown())) }) },
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
   { $id: 'ErrorBody', description: 'Every 4xx/5xx answer' },
 );
 
@@ -13,7 +19,9 @@ export const ErrorBody = Type.Object(
 export const Strict = <T extends Record<string, TSchema>>(props: T, opts: Record<string, unknown> = {}) =>
   Type.Object(props, { additionalProperties: false, ...opts });
 
-export const SpaceQuery = Type.Optional(Type.String({ description: 'Space id or name; default: your default space', maxLength: 200 }));
+export const SpaceQuery = Type.Optional(
+  Type.String({ description: 'Space id or name; default: your default space', maxLength: 200 }),
+);
 
 export const FileInfo = Type.Object(
   {
@@ -23,7 +31,9 @@ export const FileInfo = Type.Object(
     name: Type.String(),
     kind: Type.Union([Type.Literal('file'), Type.Literal('dir')]),
     size: Type.Integer(),
-    contentHash: Type.Union([Type.String(), Type.Null()], { description: 'SHA-256 (hex) of the content; null for folders' }),
+    contentHash: Type.Union([Type.String(), Type.Null()], {
+      description: 'SHA-256 (hex) of the content; null for folders',
+    }),
     version: Type.Integer(),
     mtime: Type.Integer({ description: 'Modification time, ms since the epoch' }),
     deleted: Type.Boolean(),
@@ -76,4 +86,5 @@ export function versionInfo(v: Version) {
 }
 
 /** Standard error responses for the OpenAPI document. */
-export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorBody)]));
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, Type.Ref(ErrorBody)]));

@@ -12,7 +12,11 @@ export function webRoutes(dist = WEB_DIST): FastifyPluginAsync {
   return async (app) => {
     if (!existsSync(join(dist, 'index.html'))) {
       app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-        reply.type('text/html').send('<!doctype html><title>Ferry</title><p>Ferry is running. The web app is not built: run <code>npm run build -w @ferry/web</code>. API docs: <a href="/api/docs">/api/docs</a></p>'),
+        reply
+          .type('text/html')
+          .send(
+            '<!doctype html><title>Ferry</title><p>Ferry is running. The web app is not built: run <code>npm run build -w @ferry/web</code>. API docs: <a href="/api/docs">/api/docs</a></p>',
+          ),
       );
       return;
     }

@@ -61,7 +61,20 @@ export class SqlShareStore {
   async insert(s: ShareRecord): Promise<void> {
     await this.#db.run(
       'INSERT INTO shares (id, token_hash, space_id, file_id, path, kind, created_by, created_at, expires_at, password_hash, max_downloads, downloads) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [s.id, s.tokenHash, s.spaceId, s.fileId, s.path, s.kind, s.createdBy, s.createdAt, s.expiresAt, s.passwordHash, s.maxDownloads, s.downloads],
+      [
+        s.id,
+        s.tokenHash,
+        s.spaceId,
+        s.fileId,
+        s.path,
+        s.kind,
+        s.createdBy,
+        s.createdAt,
+        s.expiresAt,
+        s.passwordHash,
+        s.maxDownloads,
+        s.downloads,
+      ],
     );
   }
 
@@ -76,7 +89,11 @@ export class SqlShareStore {
   }
 
   async listByCreator(userId: string): Promise<ShareRecord[]> {
-    return (await this.#db.all<Row>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id', [userId])).map(fromRow);
+    return (
+      await this.#db.all<Row>('SELECT * FROM shares WHERE created_by = ? ORDER BY created_at DESC, id', [
+        userId,
+      ])
+    ).map(fromRow);
   }
 
   async delete(id: string): Promise<boolean> {
@@ -85,7 +102,10 @@ export class SqlShareStore {
 
   /** Counts one download if the limit allows it, atomically; false when the limit is reached. */
   async countDownload(id: string): Promise<boolean> {
-    const r = await this.#db.run('UPDATE shares SET downloads = downloads + 1 WHERE id = ? AND (max_downloads IS NULL OR downloads < max_downloads)', [id]);
+    const r = await this.#db.run(
+      'UPDATE shares SET downloads = downloads + 1 WHERE id = ? AND (max_downloads IS NULL OR downloads < max_downloads)',
+      [id],
+    );
     return r.changes > 0;
   }
 }

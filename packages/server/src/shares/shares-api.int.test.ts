@@ -13,7 +13,11 @@ before(async () => {
 after(() => t.close());
 
 async function upload(path: string, body: Uint8Array, token = t.adminToken) {
-  const res = await t.request(`/api/v1/files/upload?path=${encodeURIComponent(path)}`, { method: 'POST', token, body: body as BodyInit });
+  const res = await t.request(`/api/v1/files/upload?path=${encodeURIComponent(path)}`, {
+    method: 'POST',
+    token,
+    body: body as BodyInit,
+  });
   assert.equal(res.status, 200, await res.clone().text());
   return (await res.json()) as { id: string };
 }
@@ -23,7 +27,8 @@ async function share(json: Record<string, unknown>, token = t.adminToken) {
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
-const pub = (token: string, suffix = '', init: RequestInit = {}) => t.request(`/api/v1/public/shares/${token}${suffix}`, init);
+const pub = (token: string, suffix = '', init: RequestInit = {}) =>
+  t.request(`/api/v1/public/shares/${token}${suffix}`, init);
 const code = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
 test('a share link downloads byte-identical without an account and counts downloads', async () => {
@@ -39,13 +44,18 @@ test('a share link downloads byte-identical without an account and counts downlo
   assert.equal(meta.status, 200);
   const m = (await meta.json()) as Record<string, unknown>;
   assert.equal(typeof m.mtime, 'number');
-  assert.deepEqual({ ...m, mtime: 0 }, { name: 'photo.jpg', kind: 'file', size: 70_000, mtime: 0, expiresAt: null, downloadsLeft: null });
+  assert.deepEqual(
+    { ...m, mtime: 0 },
+    { name: 'photo.jpg', kind: 'file', size: 70_000, mtime: 0, expiresAt: null, downloadsLeft: null },
+  );
 
   const dl = await pub(body.token, '/download');
   assert.equal(dl.status, 200);
   assert.deepEqual(Buffer.from(await dl.arrayBuffer()), data);
 
-  const list = (await (await t.request('/api/v1/shares', { token: t.adminToken })).json()) as { shares: any[] };
+  const list = (await (await t.request('/api/v1/shares', { token: t.adminToken })).json()) as {
+    shares: any[];
+  };
   const mine = list.shares.find((s) => s.id === body.id);
   assert.equal(mine.downloads, 1);
   assert.equal(mine.token, undefined, 'the token is never listed');
@@ -54,7 +64,9 @@ test('a share link downloads byte-identical without an account and counts downlo
 test('the token is stored hashed, not in clear', async () => {
   await upload('/share/secret.txt', Buffer.from('x'));
   const { body } = await share({ path: '/share/secret.txt' });
-  const driver = (t.server.stores.meta as unknown as { driver: { all(sql: string): Promise<Record<string, unknown>[]> } }).driver;
+  const driver = (
+    t.server.stores.meta as unknown as { driver: { all(sql: string): Promise<Record<string, unknown>[]> } }
+  ).driver;
   const rows = await driver.all('SELECT * FROM shares');
   assert.ok(rows.length > 0);
   assert.ok(!JSON.stringify(rows).includes(body.token));
@@ -95,7 +107,11 @@ test('download limit: the last allowed download works, the next one is refused',
 test('parallel downloads never exceed the limit', async () => {
   await upload('/share/race.bin', randomBytes(5000));
   const { body } = await share({ path: '/share/race.bin', maxDownloads: 3 });
-  const results = await Promise.all(Array.from({ length: 10 }, () => pub(body.token, '/download').then(async (r) => (await r.arrayBuffer(), r.status))));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, () =>
+      pub(body.token, '/download').then(async (r) => (await r.arrayBuffer(), r.status)),
+    ),
+  );
   assert.equal(results.filter((s) => s === 200).length, 3);
   assert.equal(results.filter((s) => s === 410).length, 7);
 });
@@ -129,7 +145,9 @@ test('revoke: the link stops working; other users can neither see nor revoke it'
   await upload('/share/rev.txt', Buffer.from('r'));
   const { body } = await share({ path: '/share/rev.txt' });
   const bob = await t.user('bob');
-  const bobList = (await (await t.request('/api/v1/shares', { token: bob.token })).json()) as { shares: unknown[] };
+  const bobList = (await (await t.request('/api/v1/shares', { token: bob.token })).json()) as {
+    shares: unknown[];
+  };
   assert.equal(bobList.shares.length, 0);
   const bobDel = await t.request(`/api/v1/shares/${body.id}`, { method: 'DELETE', token: bob.token });
   assert.equal(bobDel.status, 404);

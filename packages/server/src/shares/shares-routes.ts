@@ -27,7 +27,10 @@ const ShareBody = Type.Object({
   downloads: Type.Integer(),
 });
 
-const CreatedShare = Type.Composite([ShareBody, Type.Object({ token: Type.String({ description: 'The secret; shown only here' }), url: Type.String() })]);
+const CreatedShare = Type.Composite([
+  ShareBody,
+  Type.Object({ token: Type.String({ description: 'The secret; shown only here' }), url: Type.String() }),
+]);
 
 const PublicShare = Type.Object({
   name: Type.String(),
@@ -36,10 +39,20 @@ const PublicShare = Type.Object({
   mtime: Type.Integer(),
   expiresAt: Type.Union([Type.Integer(), Type.Null()]),
   downloadsLeft: Type.Union([Type.Integer(), Type.Null()]),
-  entries: Type.Optional(Type.Array(Type.Object({ path: Type.String(), size: Type.Integer(), kind: Type.Union([Type.Literal('file'), Type.Literal('dir')]) }))),
+  entries: Type.Optional(
+    Type.Array(
+      Type.Object({
+        path: Type.String(),
+        size: Type.Integer(),
+        kind: Type.Union([Type.Literal('file'), Type.Literal('dir')]),
+      }),
+    ),
+  ),
 });
 
-const TokenParams = Type.Object({ token: Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }) });
+const TokenParams = Type.Object({
+  token: Type.String({ minLength: 16, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$' }),
+});
 
 export interface SharesRoutesDeps {
   meta: MetaStore;
@@ -70,7 +83,9 @@ function publicOrigin(request: FastifyRequest): string {
 
 export function sharesRoutes(d: SharesRoutesDeps): FastifyPluginAsync {
   return async (fastify) => {
-    const shares = d.shares ?? new SharesService({ store: new SqlShareStore(driverOf(d.meta)), files: d.files, spaces: d.spaces });
+    const shares =
+      d.shares ??
+      new SharesService({ store: new SqlShareStore(driverOf(d.meta)), files: d.files, spaces: d.spaces });
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
     app.post(
@@ -79,7 +94,8 @@ export function sharesRoutes(d: SharesRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['shares'],
           summary: 'Create a share link for a file or folder',
-          description: 'Needs write access to the space. The token (≥128 bits) is returned only here and stored hashed.',
+          description:
+            'Needs write access to the space. The token (≥128 bits) is returned only here and stored hashed.',
           body: Strict({
             path: Type.String({ minLength: 1, maxLength: 4096 }),
             space: SpaceQuery,
@@ -98,13 +114,26 @@ export function sharesRoutes(d: SharesRoutesDeps): FastifyPluginAsync {
 
     app.get(
       '/api/v1/shares',
-      { schema: { tags: ['shares'], summary: 'Your share links', response: { 200: Type.Object({ shares: Type.Array(ShareBody) }), ...errors(401) } } },
+      {
+        schema: {
+          tags: ['shares'],
+          summary: 'Your share links',
+          response: { 200: Type.Object({ shares: Type.Array(ShareBody) }), ...errors(401) },
+        },
+      },
       async (request) => ({ shares: await shares.list(caller(request)) }),
     );
 
     app.delete(
       '/api/v1/shares/:id',
-      { schema: { tags: ['shares'], summary: 'Revoke a share link', params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 204: Type.Null(), ...errors(401, 404) } } },
+      {
+        schema: {
+          tags: ['shares'],
+          summary: 'Revoke a share link',
+          params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+          response: { 204: Type.Null(), ...errors(401, 404) },
+        },
+      },
       async (request, reply) => {
         await shares.revoke(caller(request), request.params.id);
         return reply.status(204).send(null);
@@ -118,10 +147,14 @@ export function sharesRoutes(d: SharesRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['shares'],
           summary: 'What a share link points at (no account needed)',
-          description: 'Errors: PASSWORD_REQUIRED / WRONG_PASSWORD (401), SHARE_EXPIRED / DOWNLOAD_LIMIT_REACHED (410), NOT_FOUND for unknown or revoked links.',
+          description:
+            'Errors: PASSWORD_REQUIRED / WRONG_PASSWORD (401), SHARE_EXPIRED / DOWNLOAD_LIMIT_REACHED (410), NOT_FOUND for unknown or revoked links.',
           security: [],
           params: TokenParams,
-          querystring: Type.Object({ password: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
+          querystring: Type.Object(
+            { password: Type.Optional(Type.String({ maxLength: 256 })) },
+            { additionalProperties: false },
+          ),
           response: { 200: PublicShare, ...errors(400, 401, 404, 410, 429) },
         },
       },
@@ -138,20 +171,35 @@ export function sharesRoutes(d: SharesRoutesDeps): FastifyPluginAsync {
         schema: {
           tags: ['shares'],
           summary: 'Download through a share link (no account needed)',
-          description: 'Password in X-Share-Password or ?password=. Each download counts against maxDownloads; Range continuations do not.',
+          description:
+            'Password in X-Share-Password or ?password=. Each download counts against maxDownloads; Range continuations do not.',
           security: [],
           params: TokenParams,
           querystring: Type.Object(
-            { password: Type.Optional(Type.String({ maxLength: 256 })), path: Type.Optional(Type.String({ maxLength: 4096, description: 'A file inside a shared folder' })) },
+            {
+              password: Type.Optional(Type.String({ maxLength: 256 })),
+              path: Type.Optional(
+                Type.String({ maxLength: 4096, description: 'A file inside a shared folder' }),
+              ),
+            },
             { additionalProperties: false },
           ),
-          response: { 200: { type: 'string', format: 'binary' }, 206: { type: 'string', format: 'binary' }, ...errors(400, 401, 404, 409, 410, 416, 429) },
+          response: {
+            200: { type: 'string', format: 'binary' },
+            206: { type: 'string', format: 'binary' },
+            ...errors(400, 401, 404, 409, 410, 416, 429),
+          },
         },
       },
       async (request, reply) => {
         const range = request.headers.range;
         const continuation = typeof range === 'string' && !/^bytes=0-/.test(range.trim());
-        const entry = await shares.download(request.params.token, sharePassword(request), request.query.path, !continuation);
+        const entry = await shares.download(
+          request.params.token,
+          sharePassword(request),
+          request.query.path,
+          !continuation,
+        );
         void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
         return sendFile(request, reply, entry, d.content);
       },

@@ -15,10 +15,16 @@ import type { ShareRecord, SqlShareStore } from './share-store.ts';
 
 /** Share-specific error codes (statuses in SHARE_ERROR_CODES); mapped by the common error handler. */
 export const SHARE_ERROR_CODES = {
-  PASSWORD_REQUIRED: { status: 401, doc: 'The share link is protected by a password; send it in X-Share-Password.' },
+  PASSWORD_REQUIRED: {
+    status: 401,
+    doc: 'The share link is protected by a password; send it in X-Share-Password.',
+  },
   WRONG_PASSWORD: { status: 401, doc: 'The password given for the share link is wrong.' },
   SHARE_EXPIRED: { status: 410, doc: 'The share link has expired.' },
-  DOWNLOAD_LIMIT_REACHED: { status: 410, doc: 'The share link has been downloaded as many times as it allows.' },
+  DOWNLOAD_LIMIT_REACHED: {
+    status: 410,
+    doc: 'The share link has been downloaded as many times as it allows.',
+  },
 } as const;
 type ShareErrorCode = keyof typeof SHARE_ERROR_CODES;
 
@@ -106,7 +112,8 @@ export class SharesService {
   async create(auth: AuthContext, input: CreateShareInput): Promise<{ share: ShareView; token: string }> {
     const space = await this.#spaces.resolve(auth, input.space, 'write');
     const entry = await this.#files.getLive(space.id, { path: input.path });
-    if (input.expiresAt !== undefined && input.expiresAt <= this.#now()) throw new FerryError('BAD_REQUEST', 'expiresAt is in the past');
+    if (input.expiresAt !== undefined && input.expiresAt <= this.#now())
+      throw new FerryError('BAD_REQUEST', 'expiresAt is in the past');
     const token = randomBytes(32).toString('base64url');
     const record: ShareRecord = {
       id: randomUUID(),
@@ -141,7 +148,8 @@ export class SharesService {
   async open(token: string, password: string | undefined): Promise<{ share: ShareRecord; entry: FileEntry }> {
     const share = await this.#store.byTokenHash(hashToken(token));
     if (!share) throw new NotFoundError('share');
-    if (share.expiresAt !== null && share.expiresAt <= this.#now()) throw new ShareError('SHARE_EXPIRED', 'this link has expired');
+    if (share.expiresAt !== null && share.expiresAt <= this.#now())
+      throw new ShareError('SHARE_EXPIRED', 'this link has expired');
     if (share.passwordHash) {
       if (!password) throw new ShareError('PASSWORD_REQUIRED', 'this link needs a password');
       this.#throttle.check([{ key: share.id }]);
@@ -171,8 +179,15 @@ export class SharesService {
       downloadsLeft: share.maxDownloads === null ? null : Math.max(0, share.maxDownloads - share.downloads),
     };
     if (entry.kind === 'dir') {
-      const { entries } = await this.#files.list(share.spaceId, entry.path, { recursive: true, limit: MAX_FOLDER_ENTRIES });
-      view.entries = entries.map((e) => ({ path: e.path.slice(entry.path.length + 1), size: e.size, kind: e.kind }));
+      const { entries } = await this.#files.list(share.spaceId, entry.path, {
+        recursive: true,
+        limit: MAX_FOLDER_ENTRIES,
+      });
+      view.entries = entries.map((e) => ({
+        path: e.path.slice(entry.path.length + 1),
+        size: e.size,
+        kind: e.kind,
+      }));
     }
     return view;
   }
@@ -181,21 +196,29 @@ export class SharesService {
    * Resolves what a public download sends and counts it against the limit. `relPath` picks a file
    * inside a shared folder. `count` is false for Range continuations so resuming is not a new download.
    */
-  async download(token: string, password: string | undefined, relPath: string | undefined, count: boolean): Promise<FileEntry> {
+  async download(
+    token: string,
+    password: string | undefined,
+    relPath: string | undefined,
+    count: boolean,
+  ): Promise<FileEntry> {
     const { share, entry } = await this.open(token, password);
     let target = entry;
     if (entry.kind === 'dir') {
-      if (!relPath) throw new FerryError('IS_A_DIRECTORY', 'this link is a folder: choose a file with ?path=');
+      if (!relPath)
+        throw new FerryError('IS_A_DIRECTORY', 'this link is a folder: choose a file with ?path=');
       const full = normalizePath(`${entry.path}/${relPath.replace(/^\/+/, '')}`);
       if (!isWithin(full, entry.path)) throw new NotFoundError('file');
       target = await this.#files.getLive(share.spaceId, { path: full });
     } else if (relPath) {
       throw new FerryError('BAD_REQUEST', 'this link is a single file; ?path= is not allowed');
     }
-    if (target.kind !== 'file') throw new FerryError('IS_A_DIRECTORY', `${relPath ?? target.path} is a folder`);
+    if (target.kind !== 'file')
+      throw new FerryError('IS_A_DIRECTORY', `${relPath ?? target.path} is a folder`);
     // A continuation is free only when a counted download started before it.
     const counts = count || share.downloads === 0;
-    if (counts && !(await this.#store.countDownload(share.id))) throw new ShareError('DOWNLOAD_LIMIT_REACHED', 'this link has no downloads left');
+    if (counts && !(await this.#store.countDownload(share.id)))
+      throw new ShareError('DOWNLOAD_LIMIT_REACHED', 'this link has no downloads left');
     return target;
   }
 }

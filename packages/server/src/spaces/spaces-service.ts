@@ -16,6 +16,7 @@ const NEEDS: Record<Access, number> = { read: 1, write: 2, manage: 3 };
 
 export type SpaceWithRole = Space & { role: SpaceRole };
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const NAME_RE = /^[^\u0000-\u001f/\\]{1,64}$/;
 
 export class SpacesService {
@@ -36,12 +37,14 @@ export class SpacesService {
       space = await this.#meta.spaces.byId(ref);
       if (!space) {
         const mine = await this.#meta.spaces.listForUser(auth.userId);
-        space = mine.find((s) => s.name === ref && s.ownerId === auth.userId) ?? mine.find((s) => s.name === ref);
+        space =
+          mine.find((s) => s.name === ref && s.ownerId === auth.userId) ?? mine.find((s) => s.name === ref);
       }
     }
     const role = space && (await this.#meta.spaces.roleOf(space.id, auth.userId));
     if (!space || !role) throw new NotFoundError('space');
-    if (RANK[role] < NEEDS[need]) throw new FerryError('FORBIDDEN', `your role "${role}" in this space does not allow this`);
+    if (RANK[role] < NEEDS[need])
+      throw new FerryError('FORBIDDEN', `your role "${role}" in this space does not allow this`);
     return { ...space, role };
   }
 
@@ -50,8 +53,14 @@ export class SpacesService {
   }
 
   async create(auth: AuthContext, name: string): Promise<SpaceWithRole> {
-    if (typeof name !== 'string' || !NAME_RE.test(name.trim())) throw new FerryError('INVALID_NAME', 'space name must be 1-64 characters, no slashes or control characters');
-    const space = await this.#meta.transaction((tx) => tx.spaces.create({ id: randomUUID(), name: name.trim(), ownerId: auth.userId }));
+    if (typeof name !== 'string' || !NAME_RE.test(name.trim()))
+      throw new FerryError(
+        'INVALID_NAME',
+        'space name must be 1-64 characters, no slashes or control characters',
+      );
+    const space = await this.#meta.transaction((tx) =>
+      tx.spaces.create({ id: randomUUID(), name: name.trim(), ownerId: auth.userId }),
+    );
     return { ...space, role: 'owner' };
   }
 
@@ -62,10 +71,12 @@ export class SpacesService {
 
   async setMember(auth: AuthContext, ref: string, username: string, role: SpaceRole): Promise<SpaceMember> {
     const space = await this.resolve(auth, ref, 'manage');
-    if (!SPACE_ROLES.includes(role)) throw new FerryError('BAD_REQUEST', `role must be one of ${SPACE_ROLES.join(', ')}`);
+    if (!SPACE_ROLES.includes(role))
+      throw new FerryError('BAD_REQUEST', `role must be one of ${SPACE_ROLES.join(', ')}`);
     const user = await this.#meta.users.byUsername(username);
     if (!user) throw new NotFoundError('user');
-    if (user.id === space.ownerId && role !== 'owner') throw new FerryError('BAD_REQUEST', "the owner's role cannot be changed");
+    if (user.id === space.ownerId && role !== 'owner')
+      throw new FerryError('BAD_REQUEST', "the owner's role cannot be changed");
     await this.#meta.spaces.setMember(space.id, user.id, role);
     return { spaceId: space.id, userId: user.id, username: user.username, role };
   }

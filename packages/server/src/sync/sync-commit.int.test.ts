@@ -4,7 +4,14 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { decodeManifestDelta, encodeManifestDelta, packRefs, readManifestDeltaHeader, toBase64, unpackRefs } from '@ferry/core/manifest-delta';
+import {
+  decodeManifestDelta,
+  encodeManifestDelta,
+  packRefs,
+  readManifestDeltaHeader,
+  toBase64,
+  unpackRefs,
+} from '@ferry/core/manifest-delta';
 import { startTestServer, type TestServer } from '../testing/test-server.ts';
 import { changes, commit, content, loginDevice, op, sha256, text } from './sync-test-kit.ts';
 
@@ -31,7 +38,9 @@ async function create(path: string, body: string, mtime = Date.now(), token = la
 }
 
 async function download(path: string): Promise<string | undefined> {
-  const res = await t.request(`/api/v1/files/download?path=${encodeURIComponent(path)}`, { token: laptop.token });
+  const res = await t.request(`/api/v1/files/download?path=${encodeURIComponent(path)}`, {
+    token: laptop.token,
+  });
   return res.status === 200 ? res.text() : undefined;
 }
 
@@ -50,10 +59,14 @@ void test('a replayed opId returns the original result and writes nothing', asyn
 void test('fast-forward, then a stale base with the same content is a noop', async () => {
   const v1 = await create('/ff.txt', 'one');
   const c2 = await content(t, laptop.token, text('two'));
-  const ff = await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/ff.txt', kind: 'file', baseVersionId: v1.versionId, ...c2 }]);
+  const ff = await commit(t, laptop.token, S, [
+    { opId: op(), fileId: v1.fileId, path: '/ff.txt', kind: 'file', baseVersionId: v1.versionId, ...c2 },
+  ]);
   assert.equal(ff.body.results[0].status, 'ok');
   assert.equal(ff.body.results[0].version, 2);
-  const same = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/ff.txt', kind: 'file', baseVersionId: v1.versionId, ...c2 }]);
+  const same = await commit(t, phone.token, S, [
+    { opId: op(), fileId: v1.fileId, path: '/ff.txt', kind: 'file', baseVersionId: v1.versionId, ...c2 },
+  ]);
   assert.equal(same.body.results[0].status, 'noop');
   assert.equal(same.body.results[0].versionId, ff.body.results[0].versionId);
   assert.equal(await download('/ff.txt'), 'two');
@@ -62,11 +75,31 @@ void test('fast-forward, then a stale base with the same content is a noop', asy
 void test('diverged edits: the older mtime becomes a conflict copy named after its device and mtime (UTC)', async () => {
   const v1 = await create('/notes/plan.md', 'base', at('2024-01-01T00:00:00Z'));
   const a = await content(t, laptop.token, text('laptop edit'));
-  const ra = await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/notes/plan.md', kind: 'file', baseVersionId: v1.versionId, mtime: at('2024-03-05T10:20:30Z'), ...a }]);
+  const ra = await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/notes/plan.md',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime: at('2024-03-05T10:20:30Z'),
+      ...a,
+    },
+  ]);
   assert.equal(ra.body.results[0].status, 'ok');
   // The phone edited the same base offline, earlier: it loses the path.
   const b = await content(t, phone.token, text('phone edit'));
-  const rb = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/notes/plan.md', kind: 'file', baseVersionId: v1.versionId, mtime: at('2024-03-04T08:09:10Z'), ...b }]);
+  const rb = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/notes/plan.md',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime: at('2024-03-04T08:09:10Z'),
+      ...b,
+    },
+  ]);
   const r = rb.body.results[0];
   assert.equal(r.status, 'conflict');
   assert.equal(r.reason, 'diverged');
@@ -74,40 +107,95 @@ void test('diverged edits: the older mtime becomes a conflict copy named after i
   assert.equal(r.path, r.conflictPath);
   assert.notEqual(r.fileId, v1.fileId);
   assert.equal(await download('/notes/plan.md'), 'laptop edit');
-  assert.equal(await download(r.conflictPath!), 'phone edit');
+  assert.equal(await download(r.conflictPath), 'phone edit');
 });
 
 void test('diverged edits: a newer incoming edit keeps the path and the head moves to the copy', async () => {
   const v1 = await create('/b.txt', 'base', at('2024-01-01T00:00:00Z'));
   const a = await content(t, laptop.token, text('laptop'));
-  await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/b.txt', kind: 'file', baseVersionId: v1.versionId, mtime: at('2024-02-01T00:00:00Z'), ...a }]);
+  await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/b.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime: at('2024-02-01T00:00:00Z'),
+      ...a,
+    },
+  ]);
   const b = await content(t, phone.token, text('phone'));
-  const rb = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/b.txt', kind: 'file', baseVersionId: v1.versionId, mtime: at('2024-02-02T00:00:00Z'), ...b }]);
+  const rb = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/b.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime: at('2024-02-02T00:00:00Z'),
+      ...b,
+    },
+  ]);
   const r = rb.body.results[0];
   assert.equal(r.status, 'conflict');
   assert.equal(r.path, '/b.txt');
   assert.equal(r.fileId, v1.fileId);
   assert.equal(r.conflictPath, '/b (conflict from laptop 2024-02-01 000000).txt');
   assert.equal(await download('/b.txt'), 'phone');
-  assert.equal(await download(r.conflictPath!), 'laptop');
+  assert.equal(await download(r.conflictPath), 'laptop');
 });
 
 void test('equal mtimes: the larger device id keeps the path', async () => {
   const mtime = at('2024-05-05T05:05:05Z');
   const v1 = await create('/tie.txt', 'base', mtime - 1000);
   const [big, small] = laptop.deviceId > phone.deviceId ? [laptop, phone] : [phone, laptop];
-  await commit(t, small.token, S, [{ opId: op(), fileId: v1.fileId, path: '/tie.txt', kind: 'file', baseVersionId: v1.versionId, mtime, ...(await content(t, small.token, text('small'))) }]);
-  const r = await commit(t, big.token, S, [{ opId: op(), fileId: v1.fileId, path: '/tie.txt', kind: 'file', baseVersionId: v1.versionId, mtime, ...(await content(t, big.token, text('big'))) }]);
+  await commit(t, small.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/tie.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime,
+      ...(await content(t, small.token, text('small'))),
+    },
+  ]);
+  const r = await commit(t, big.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/tie.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      mtime,
+      ...(await content(t, big.token, text('big'))),
+    },
+  ]);
   assert.equal(r.body.results[0].path, '/tie.txt');
   assert.equal(await download('/tie.txt'), 'big');
 });
 
 void test('a create at a taken path with other content makes a conflict copy; same content is a noop', async () => {
   await create('/taken.txt', 'first', at('2024-06-01T00:00:00Z'));
-  const same = await commit(t, phone.token, S, [{ opId: op(), path: '/taken.txt', kind: 'file', baseVersionId: null, ...(await content(t, phone.token, text('first'))) }]);
+  const same = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      path: '/taken.txt',
+      kind: 'file',
+      baseVersionId: null,
+      ...(await content(t, phone.token, text('first'))),
+    },
+  ]);
   assert.equal(same.body.results[0].status, 'noop');
   const other = await commit(t, phone.token, S, [
-    { opId: op(), path: '/taken.txt', kind: 'file', baseVersionId: null, mtime: at('2024-05-01T00:00:00Z'), ...(await content(t, phone.token, text('second'))) },
+    {
+      opId: op(),
+      path: '/taken.txt',
+      kind: 'file',
+      baseVersionId: null,
+      mtime: at('2024-05-01T00:00:00Z'),
+      ...(await content(t, phone.token, text('second'))),
+    },
   ]);
   assert.equal(other.body.results[0].status, 'conflict');
   assert.equal(other.body.results[0].path, '/taken (conflict from phone 2024-05-01 000000).txt');
@@ -116,21 +204,66 @@ void test('a create at a taken path with other content makes a conflict copy; sa
 
 void test('a delete racing a modification loses; a delete from the head applies', async () => {
   const v1 = await create('/dm.txt', 'base');
-  await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/dm.txt', kind: 'file', baseVersionId: v1.versionId, ...(await content(t, laptop.token, text('modified'))) }]);
-  const del = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/dm.txt', kind: 'file', baseVersionId: v1.versionId, deleted: true }]);
+  await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/dm.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      ...(await content(t, laptop.token, text('modified'))),
+    },
+  ]);
+  const del = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/dm.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      deleted: true,
+    },
+  ]);
   assert.equal(del.body.results[0].status, 'conflict');
   assert.equal(del.body.results[0].reason, 'delete-vs-modify');
   assert.equal(await download('/dm.txt'), 'modified');
   const head = del.body.results[0];
-  const ok = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/dm.txt', kind: 'file', baseVersionId: head.versionId, deleted: true }]);
+  const ok = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/dm.txt',
+      kind: 'file',
+      baseVersionId: head.versionId,
+      deleted: true,
+    },
+  ]);
   assert.equal(ok.body.results[0].status, 'ok');
   assert.equal(await download('/dm.txt'), undefined);
 });
 
 void test('a modification racing a delete wins: the file comes back', async () => {
   const v1 = await create('/md.txt', 'base');
-  await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/md.txt', kind: 'file', baseVersionId: v1.versionId, deleted: true }]);
-  const r = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/md.txt', kind: 'file', baseVersionId: v1.versionId, ...(await content(t, phone.token, text('kept'))) }]);
+  await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/md.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      deleted: true,
+    },
+  ]);
+  const r = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/md.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      ...(await content(t, phone.token, text('kept'))),
+    },
+  ]);
   assert.equal(r.body.results[0].status, 'ok');
   assert.equal(r.body.results[0].reason, 'resurrected');
   assert.equal(await download('/md.txt'), 'kept');
@@ -139,7 +272,9 @@ void test('a modification racing a delete wins: the file comes back', async () =
 void test('a rename sends no chunks, records prevPath, and merges with a concurrent edit', async () => {
   const v1 = await create('/old-name.txt', 'content');
   const before = (await changes(t, laptop.token, S)).headSeq;
-  const mv = await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/moved/new-name.txt', kind: 'file', baseVersionId: v1.versionId }]);
+  const mv = await commit(t, laptop.token, S, [
+    { opId: op(), fileId: v1.fileId, path: '/moved/new-name.txt', kind: 'file', baseVersionId: v1.versionId },
+  ]);
   assert.equal(mv.body.results[0].status, 'ok');
   const feed = await changes(t, laptop.token, S, `?since=${before}`);
   const moved = feed.changes.find((x) => x.fileId === v1.fileId)!;
@@ -147,19 +282,37 @@ void test('a rename sends no chunks, records prevPath, and merges with a concurr
   assert.equal(moved.contentHash, sha256(text('content')));
   assert.ok(feed.changes.some((x) => x.path === '/moved' && x.kind === 'dir'));
   // The phone edits the old path from the old base: content and rename both survive.
-  const edit = await commit(t, phone.token, S, [{ opId: op(), fileId: v1.fileId, path: '/old-name.txt', kind: 'file', baseVersionId: v1.versionId, ...(await content(t, phone.token, text('edited'))) }]);
+  const edit = await commit(t, phone.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/old-name.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      ...(await content(t, phone.token, text('edited'))),
+    },
+  ]);
   assert.equal(edit.body.results[0].status, 'ok');
   assert.equal(edit.body.results[0].path, '/moved/new-name.txt');
   assert.equal(await download('/moved/new-name.txt'), 'edited');
 });
 
 void test('deleting a folder deletes what is inside; a per-entry child delete afterwards is a noop', async () => {
-  const dir = await commit(t, laptop.token, S, [{ opId: op(), path: '/trip', kind: 'dir', baseVersionId: null }]);
+  const dir = await commit(t, laptop.token, S, [
+    { opId: op(), path: '/trip', kind: 'dir', baseVersionId: null },
+  ]);
   const f = await create('/trip/photo.jpg', 'jpeg');
   const d = dir.body.results[0];
   const r = await commit(t, laptop.token, S, [
     { opId: op(), fileId: d.fileId, path: '/trip', kind: 'dir', baseVersionId: d.versionId, deleted: true },
-    { opId: op(), fileId: f.fileId, path: '/trip/photo.jpg', kind: 'file', baseVersionId: f.versionId, deleted: true },
+    {
+      opId: op(),
+      fileId: f.fileId,
+      path: '/trip/photo.jpg',
+      kind: 'file',
+      baseVersionId: f.versionId,
+      deleted: true,
+    },
   ]);
   assert.deepEqual(
     r.body.results.map((x) => x.status),
@@ -171,9 +324,28 @@ void test('deleting a folder deletes what is inside; a per-entry child delete af
 void test('per-change refusals do not fail the batch; a parent that is a file is rejected', async () => {
   await create('/plain', 'a file');
   const r = await commit(t, laptop.token, S, [
-    { opId: op(), path: '/plain/child.txt', kind: 'file', baseVersionId: null, ...(await content(t, laptop.token, text('x'))) },
-    { opId: op(), path: '/fine.txt', kind: 'file', baseVersionId: null, ...(await content(t, laptop.token, text('y'))) },
-    { opId: op(), fileId: randomUUID(), path: '/ghost.txt', kind: 'file', baseVersionId: null, deleted: true },
+    {
+      opId: op(),
+      path: '/plain/child.txt',
+      kind: 'file',
+      baseVersionId: null,
+      ...(await content(t, laptop.token, text('x'))),
+    },
+    {
+      opId: op(),
+      path: '/fine.txt',
+      kind: 'file',
+      baseVersionId: null,
+      ...(await content(t, laptop.token, text('y'))),
+    },
+    {
+      opId: op(),
+      fileId: randomUUID(),
+      path: '/ghost.txt',
+      kind: 'file',
+      baseVersionId: null,
+      deleted: true,
+    },
   ]);
   assert.deepEqual(
     r.body.results.map((x) => [x.status, x.error?.code]),
@@ -187,7 +359,9 @@ void test('per-change refusals do not fail the batch; a parent that is a file is
 
 void test('bad changes fail the whole batch: path rules, duplicate opIds, viewers', async () => {
   const c = await content(t, laptop.token, text('z'));
-  const bad = await commit(t, laptop.token, S, [{ opId: op(), path: '../etc/passwd', kind: 'file', baseVersionId: null, ...c }]);
+  const bad = await commit(t, laptop.token, S, [
+    { opId: op(), path: '../etc/passwd', kind: 'file', baseVersionId: null, ...c },
+  ]);
   assert.equal(bad.body.error?.code, 'INVALID_PATH');
   const id = op();
   const dup = await commit(t, laptop.token, S, [
@@ -196,19 +370,31 @@ void test('bad changes fail the whole batch: path rules, duplicate opIds, viewer
   ]);
   assert.equal(dup.status, 400);
   const other = await t.user('dave');
-  const denied = await commit(t, other.token, 'default', [{ opId: op(), path: '/x', kind: 'dir', baseVersionId: null }]);
+  const denied = await commit(t, other.token, 'default', [
+    { opId: op(), path: '/x', kind: 'dir', baseVersionId: null },
+  ]);
   assert.equal(denied.status, 200); // dave's own default space
-  const spaces = (await (await t.request('/api/v1/spaces', { token: laptop.token })).json()) as { spaces: { id: string }[] };
-  const foreign = await commit(t, other.token, spaces.spaces[0].id, [{ opId: op(), path: '/x', kind: 'dir', baseVersionId: null }]);
+  const spaces = (await (await t.request('/api/v1/spaces', { token: laptop.token })).json()) as {
+    spaces: { id: string }[];
+  };
+  const foreign = await commit(t, other.token, spaces.spaces[0].id, [
+    { opId: op(), path: '/x', kind: 'dir', baseVersionId: null },
+  ]);
   assert.equal(foreign.status, 404);
 });
 
 void test('quota: a commit that takes the owner over quota is refused whole', async () => {
   const eve = await t.user('eve');
-  const set = await t.request(`/api/v1/users/${eve.userId}`, { method: 'PATCH', token: t.adminToken, json: { quotaBytes: 1000 } });
+  const set = await t.request(`/api/v1/users/${eve.userId}`, {
+    method: 'PATCH',
+    token: t.adminToken,
+    json: { quotaBytes: 1000 },
+  });
   if (set.status !== 200) await t.server.stores.meta.users.setQuota(eve.userId, 1000);
   const big = await content(t, eve.token, randomBytes(2000));
-  const r = await commit(t, eve.token, 'default', [{ opId: op(), path: '/big.bin', kind: 'file', baseVersionId: null, ...big }]);
+  const r = await commit(t, eve.token, 'default', [
+    { opId: op(), path: '/big.bin', kind: 'file', baseVersionId: null, ...big },
+  ]);
   assert.equal(r.status, 413);
   assert.equal(r.body.error?.code, 'QUOTA_EXCEEDED');
 });
@@ -216,8 +402,16 @@ void test('quota: a commit that takes the owner over quota is refused whole', as
 void test('chunksDelta against the base manifest, and manifest deltas on the way down', async () => {
   const base = randomBytes(300_000);
   const c1 = await content(t, laptop.token, base);
-  const v1 = (await commit(t, laptop.token, S, [{ opId: op(), path: '/big.bin', kind: 'file', baseVersionId: null, ...c1 }])).body.results[0];
-  const edited = Buffer.concat([base.subarray(0, 150_000), Buffer.from('0123456789'), base.subarray(150_000)]);
+  const v1 = (
+    await commit(t, laptop.token, S, [
+      { opId: op(), path: '/big.bin', kind: 'file', baseVersionId: null, ...c1 },
+    ])
+  ).body.results[0];
+  const edited = Buffer.concat([
+    base.subarray(0, 150_000),
+    Buffer.from('0123456789'),
+    base.subarray(150_000),
+  ]);
   const c2 = await content(t, laptop.token, edited);
   const packed1 = packRefs(c1.chunks);
   const packed2 = packRefs(c2.chunks);
@@ -225,9 +419,22 @@ void test('chunksDelta against the base manifest, and manifest deltas on the way
   const m2 = sha256(packed2);
   const delta = encodeManifestDelta(packed2, packed1, { baseId: m1, targetId: m2 });
   assert.ok(delta.length < 400);
-  const r = await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/big.bin', kind: 'file', baseVersionId: v1.versionId, size: c2.size, contentHash: c2.contentHash, chunksDelta: toBase64(delta) }]);
+  const r = await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/big.bin',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      size: c2.size,
+      contentHash: c2.contentHash,
+      chunksDelta: toBase64(delta),
+    },
+  ]);
   assert.equal(r.body.results[0].status, 'ok', JSON.stringify(r.body));
-  const dl = Buffer.from(await (await t.request('/api/v1/files/download?path=/big.bin', { token: laptop.token })).arrayBuffer());
+  const dl = Buffer.from(
+    await (await t.request('/api/v1/files/download?path=/big.bin', { token: laptop.token })).arrayBuffer(),
+  );
   assert.equal(sha256(dl), c2.contentHash);
   // Down: the manifest against the one the device has.
   const res = await t.request(`/api/v1/spaces/${S}/manifests/${m2}?base=${m1}`, { token: phone.token });
@@ -236,17 +443,36 @@ void test('chunksDelta against the base manifest, and manifest deltas on the way
   const body = new Uint8Array(await res.arrayBuffer());
   assert.ok(body.length < 400);
   assert.deepEqual(unpackRefs(decodeManifestDelta(body, packed1)), c2.chunks);
-  const full = new Uint8Array(await (await t.request(`/api/v1/spaces/${S}/manifests/${m2}`, { token: phone.token })).arrayBuffer());
+  const full = new Uint8Array(
+    await (await t.request(`/api/v1/spaces/${S}/manifests/${m2}`, { token: phone.token })).arrayBuffer(),
+  );
   assert.equal(readManifestDeltaHeader(full).baseId, null);
   assert.deepEqual(decodeManifestDelta(full, null), packed2);
   // Seed route: the same delta by file and version number.
-  const seed = await t.request(`/api/v1/sync/delta?fileId=${v1.fileId}&baseVersion=1`, { token: phone.token });
+  const seed = await t.request(`/api/v1/sync/delta?fileId=${v1.fileId}&baseVersion=1`, {
+    token: phone.token,
+  });
   assert.deepEqual(decodeManifestDelta(new Uint8Array(await seed.arrayBuffer()), packed1), packed2);
   // Many at once.
-  const many = await t.request(`/api/v1/spaces/${S}/manifests/get`, { method: 'POST', token: phone.token, json: { items: [{ id: m1 }, { id: m2, base: m1 }] } });
+  const many = await t.request(`/api/v1/spaces/${S}/manifests/get`, {
+    method: 'POST',
+    token: phone.token,
+    json: { items: [{ id: m1 }, { id: m2, base: m1 }] },
+  });
   assert.equal(((await many.json()) as { manifests: unknown[] }).manifests.length, 2);
   // A wrong base is refused rather than misapplied.
   const wrong = encodeManifestDelta(packed2, packed2, { baseId: m2, targetId: m2 });
-  const rw = await commit(t, laptop.token, S, [{ opId: op(), fileId: v1.fileId, path: '/big.bin', kind: 'file', baseVersionId: v1.versionId, size: c2.size, contentHash: c2.contentHash, chunksDelta: toBase64(wrong) }]);
+  const rw = await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/big.bin',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      size: c2.size,
+      contentHash: c2.contentHash,
+      chunksDelta: toBase64(wrong),
+    },
+  ]);
   assert.equal(rw.body.error?.code, 'DELTA_BASE_UNKNOWN');
 });

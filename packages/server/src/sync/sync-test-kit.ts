@@ -50,7 +50,7 @@ export async function uploadChunks(
     method: 'POST',
     token,
     headers: { 'content-type': 'application/x-ferry-chunks' },
-    body: frameBody(pieces, o),
+    body: new Uint8Array(frameBody(pieces, o)),
   });
 }
 

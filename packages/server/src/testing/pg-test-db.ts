@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 export const PG_URL = process.env.FERRY_TEST_DATABASE_URL;
 export const PG_SKIP = PG_URL ? false : 'FERRY_TEST_DATABASE_URL is not set: PostgreSQL suite skipped';
 
-export async function createTestDatabase(prefix = 'ferry_test'): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createTestDatabase(
+  prefix = 'ferry_test',
+): Promise<{ url: string; drop: () => Promise<void> }> {
   if (!PG_URL) throw new Error('FERRY_TEST_DATABASE_URL is not set');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_URL });

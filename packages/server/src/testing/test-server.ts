@@ -29,10 +29,23 @@ export interface TestUser {
   deviceId: string;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> & { env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), 'ferry-test-')));
   const { env = {}, ...rest } = overrides;
-  const config = loadConfig({ host: '127.0.0.1', port: 0, logLevel: 'silent', adminUser: TEST_ADMIN.username, adminPassword: TEST_ADMIN.password, ...rest, dataDir }, env);
+  const config = loadConfig(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      logLevel: 'silent',
+      adminUser: TEST_ADMIN.username,
+      adminPassword: TEST_ADMIN.password,
+      ...rest,
+      dataDir,
+    },
+    env,
+  );
   const server = await createFerryServer(config);
   await server.services.auth.bootstrapAdmin(config.adminUser, config.adminPassword);
   const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
@@ -48,10 +61,19 @@ export async function startTestServer(overrides: Partial<ServerConfig> & { env?:
     return fetch(url + path, { ...init, headers, body });
   };
 
-  const login = async (username: string, password: string, device: { name: string; kind?: string } = { name: 'test', kind: 'desktop' }): Promise<TestUser> => {
+  const login = async (
+    username: string,
+    password: string,
+    device: { name: string; kind?: string } = { name: 'test', kind: 'desktop' },
+  ): Promise<TestUser> => {
     const res = await request('/api/v1/auth/login', { method: 'POST', json: { username, password, device } });
     if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-    const s = (await res.json()) as { accessToken: string; refreshToken: string; deviceId: string; user: { id: string } };
+    const s = (await res.json()) as {
+      accessToken: string;
+      refreshToken: string;
+      deviceId: string;
+      user: { id: string };
+    };
     return { token: s.accessToken, refreshToken: s.refreshToken, userId: s.user.id, deviceId: s.deviceId };
   };
 
@@ -64,8 +86,13 @@ export async function startTestServer(overrides: Partial<ServerConfig> & { env?:
     adminToken: admin.token,
     request,
     async user(username, password = `${username}-password`, device) {
-      const res = await request('/api/v1/auth/register', { method: 'POST', token: admin.token, json: { username, password } });
-      if (res.status !== 201 && res.status !== 409) throw new Error(`register failed: ${res.status} ${await res.text()}`);
+      const res = await request('/api/v1/auth/register', {
+        method: 'POST',
+        token: admin.token,
+        json: { username, password },
+      });
+      if (res.status !== 201 && res.status !== 409)
+        throw new Error(`register failed: ${res.status} ${await res.text()}`);
       return login(username, password, device ?? { name: `${username}-device`, kind: 'desktop' });
     },
     async close() {

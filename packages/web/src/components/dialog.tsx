@@ -2,7 +2,15 @@
 
 import { useEffect, useRef, type ReactNode } from 'react';
 
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -35,7 +43,8 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
 
 export function ErrorNote({ error }: { error: unknown }) {
   if (!error) return null;
-  const msg = error instanceof Error ? error.message : String(error);
+  const msg =
+    error instanceof Error ? error.message : typeof error === 'string' ? error : 'Something went wrong';
   return (
     <p className="error" role="alert">
       {msg}

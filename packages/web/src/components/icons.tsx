@@ -18,7 +18,10 @@ export function FileIcon({ type, size = 32 }: { type: FileType; size?: number })
   if (type === 'folder') {
     return (
       <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true" className="icon">
-        <path d="M3 8a2 2 0 0 1 2-2h7l3 3h12a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" fill="#f2b632" />
+        <path
+          d="M3 8a2 2 0 0 1 2-2h7l3 3h12a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z"
+          fill="#f2b632"
+        />
         <path d="M3 12h26v13a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z" fill="#fcc93b" />
       </svg>
     );
@@ -26,10 +29,22 @@ export function FileIcon({ type, size = 32 }: { type: FileType; size?: number })
   const { color, label } = LOOK[type];
   return (
     <svg width={size} height={size} viewBox="0 0 32 32" aria-hidden="true" className="icon">
-      <path d="M7 3h13l6 6v19a1 1 0 0 1-1 1H7a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z" fill="var(--icon-page)" stroke="var(--border)" />
+      <path
+        d="M7 3h13l6 6v19a1 1 0 0 1-1 1H7a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1z"
+        fill="var(--icon-page)"
+        stroke="var(--border)"
+      />
       <path d="M20 3v6h6" fill="none" stroke="var(--border)" />
       <rect x="4" y="17" width="20" height="9" rx="1.5" fill={color} />
-      <text x="14" y="24" textAnchor="middle" fontSize="7" fontWeight="700" fill="#fff" fontFamily="system-ui, sans-serif">
+      <text
+        x="14"
+        y="24"
+        textAnchor="middle"
+        fontSize="7"
+        fontWeight="700"
+        fill="#fff"
+        fontFamily="system-ui, sans-serif"
+      >
         {label}
       </text>
     </svg>

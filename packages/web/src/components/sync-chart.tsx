@@ -19,7 +19,9 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
   const bw = Math.max(2, step * 0.7);
   const y = (v: number) => PAD.t + ih - (v / maxFiles) * ih;
   const ys = (v: number) => PAD.t + ih - (v / maxSpeed) * ih;
-  const line = runs.map((e, i) => `${i ? 'L' : 'M'}${(PAD.l + i * step + step / 2).toFixed(1)},${ys(e.speed).toFixed(1)}`).join('');
+  const line = runs
+    .map((e, i) => `${i ? 'L' : 'M'}${(PAD.l + i * step + step / 2).toFixed(1)},${ys(e.speed).toFixed(1)}`)
+    .join('');
   const failed = runs.filter((e) => e.status === 'failed').length;
   const summary = `${runs.length} sync runs from ${formatDate(runs[0].timestamp)} to ${formatDate(runs[runs.length - 1].timestamp)}: ${failed} failed, up to ${maxFiles} files per run, top speed ${formatSpeed(maxSpeed)}.`;
   return (
@@ -36,7 +38,13 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
           const x = PAD.l + i * step + (step - bw) / 2;
           return (
             <g key={e.id}>
-              <rect x={x} y={y(e.filesSynced)} width={bw} height={Math.max(1, PAD.t + ih - y(e.filesSynced))} className={e.status === 'failed' ? 'bar failed' : 'bar'}>
+              <rect
+                x={x}
+                y={y(e.filesSynced)}
+                width={bw}
+                height={Math.max(1, PAD.t + ih - y(e.filesSynced))}
+                className={e.status === 'failed' ? 'bar failed' : 'bar'}
+              >
                 <title>{`${formatDate(e.timestamp)}: ${e.filesSynced} files, ${e.errors} errors, ${formatSpeed(e.speed)}${e.errorMessage ? ` — ${e.errorMessage}` : ''}`}</title>
               </rect>
               {e.errors > 0 && <rect x={x} y={y(e.errors)} width={bw} height={2} className="err" />}
@@ -52,7 +60,8 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
         </text>
       </svg>
       <figcaption className="legend">
-        <span className="k files">files</span> <span className="k failed">failed run</span> <span className="k errors">errors</span>{' '}
+        <span className="k files">files</span> <span className="k failed">failed run</span>{' '}
+        <span className="k errors">errors</span>{' '}
         <span className="k speed">speed (max {formatSpeed(maxSpeed)})</span>
       </figcaption>
     </figure>

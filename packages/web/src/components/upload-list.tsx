@@ -23,7 +23,9 @@ export function UploadList({ compact = false }: { compact?: boolean }) {
               <span className="up-name" title={i.path}>
                 {i.path}
               </span>
-              <span className="up-size">{i.error ? 'failed' : i.active ? `${pct}%` : formatSize(i.size)}</span>
+              <span className="up-size">
+                {i.error ? 'failed' : i.active ? `${pct}%` : formatSize(i.size)}
+              </span>
               <progress max={100} value={pct} aria-label={`Upload of ${i.path}`} />
               {i.error && (
                 <span className="up-error">
@@ -40,7 +42,9 @@ export function UploadList({ compact = false }: { compact?: boolean }) {
           );
         })}
       </ul>
-      {compact && q.items.length > shown.length && <p className="meta">…and {q.items.length - shown.length} more</p>}
+      {compact && q.items.length > shown.length && (
+        <p className="meta">…and {q.items.length - shown.length} more</p>
+      )}
     </section>
   );
 }

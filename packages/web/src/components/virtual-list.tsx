@@ -47,7 +47,13 @@ export function VirtualList<T>({ items, rowHeight, renderRow, getKey, overscan =
   for (let i = range.start; i < Math.min(range.end, items.length); i++) {
     const item = items[i];
     rows.push(
-      <li key={getKey(item)} role="listitem" aria-setsize={items.length} aria-posinset={i + 1} style={{ top: i * rowHeight, height: rowHeight }}>
+      <li
+        key={getKey(item)}
+        role="listitem"
+        aria-setsize={items.length}
+        aria-posinset={i + 1}
+        style={{ top: i * rowHeight, height: rowHeight }}
+      >
         {renderRow(item, i)}
       </li>,
     );

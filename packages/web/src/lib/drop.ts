@@ -24,7 +24,9 @@ function readAll(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> 
 
 async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): Promise<void> {
   if (entry.isFile) {
-    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    const file = await new Promise<File>((resolve, reject) =>
+      (entry as FileSystemFileEntry).file(resolve, reject),
+    );
     out.push({ file, relativePath: prefix + file.name });
   } else if (entry.isDirectory) {
     const children = await readAll((entry as FileSystemDirectoryEntry).createReader());

@@ -30,7 +30,8 @@ export function formatSpeed(bytesPerSec: number): string {
   return `${formatSize(Math.round(bytesPerSec))}/s`;
 }
 
-export type FileType = 'folder' | 'image' | 'video' | 'audio' | 'text' | 'code' | 'archive' | 'pdf' | 'activity' | 'file';
+export type FileType =
+  'folder' | 'image' | 'video' | 'audio' | 'text' | 'code' | 'archive' | 'pdf' | 'activity' | 'file';
 
 const EXT: Record<string, FileType> = {};
 const add = (t: FileType, exts: string) => exts.split(' ').forEach((e) => (EXT[e] = t));

@@ -17,7 +17,7 @@ function open(): Promise<IDBDatabase> {
       if (!db.objectStoreNames.contains(LISTINGS)) db.createObjectStore(LISTINGS);
     };
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
   return dbp;
 }
@@ -25,7 +25,7 @@ function open(): Promise<IDBDatabase> {
 function wrap<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
     req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
 }
 

@@ -11,7 +11,9 @@ export interface CachedListing {
 const key = (space: string, path: string) => `${space}\u0000${path}`;
 
 export async function saveListing(space: string, path: string, entries: FileInfo[]): Promise<void> {
-  await idbPut(LISTINGS, { entries, savedAt: Date.now() } satisfies CachedListing, key(space, path)).catch(() => undefined);
+  await idbPut(LISTINGS, { entries, savedAt: Date.now() } satisfies CachedListing, key(space, path)).catch(
+    () => undefined,
+  );
 }
 
 export async function loadListing(space: string, path: string): Promise<CachedListing | undefined> {

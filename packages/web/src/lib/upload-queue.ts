@@ -94,7 +94,10 @@ export async function loadQueue(): Promise<void> {
 }
 
 /** Queues files for upload; they are persisted before this resolves. */
-export async function enqueue(files: { file: Blob; path: string; mtime?: number }[], space?: string): Promise<void> {
+export async function enqueue(
+  files: { file: Blob; path: string; mtime?: number }[],
+  space?: string,
+): Promise<void> {
   const now = Date.now();
   const added = files.map((f, n) => ({
     id: `${now.toString(36)}-${n}-${Math.random().toString(36).slice(2, 8)}`,

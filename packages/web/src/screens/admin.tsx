@@ -40,11 +40,25 @@ export default function AdminScreen() {
       >
         <label>
           Username
-          <input name="new-username" autoComplete="off" value={username} onChange={(e) => setUsername(e.target.value)} required />
+          <input
+            name="new-username"
+            autoComplete="off"
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+          />
         </label>
         <label>
           Password
-          <input name="new-password" type="password" autoComplete="new-password" minLength={8} value={password} onChange={(e) => setPassword(e.target.value)} required />
+          <input
+            name="new-password"
+            type="password"
+            autoComplete="new-password"
+            minLength={8}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+          />
         </label>
         <button type="submit" className="primary">
           Create user

@@ -19,7 +19,10 @@ const VersionsDialog = lazy(() => import('./versions-dialog.tsx'));
 const ShareDialog = lazy(() => import('./share-dialog.tsx'));
 
 type SortKey = 'name' | 'size' | 'mtime';
-type Modal = { kind: 'actions' | 'rename' | 'versions' | 'share' | 'delete'; entry: FileInfo } | { kind: 'mkdir' } | null;
+type Modal =
+  | { kind: 'actions' | 'rename' | 'versions' | 'share' | 'delete'; entry: FileInfo }
+  | { kind: 'mkdir' }
+  | null;
 
 const ROW = 60;
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
@@ -87,7 +90,8 @@ export function BrowserScreen({ folder }: { folder: string }) {
     () =>
       onUploaded((item) => {
         const parent = item.path.slice(0, item.path.lastIndexOf('/')) || '/';
-        if (parent === folder || parent.startsWith(folder === '/' ? '/' : folder + '/')) setTick((t) => t + 1);
+        if (parent === folder || parent.startsWith(folder === '/' ? '/' : folder + '/'))
+          setTick((t) => t + 1);
       }),
     [folder],
   );
@@ -98,7 +102,12 @@ export function BrowserScreen({ folder }: { folder: string }) {
     const dir = sort.desc ? -1 : 1;
     return list.sort((a, b) => {
       if (a.kind !== b.kind) return a.kind === 'dir' ? -1 : 1;
-      const d = sort.key === 'name' ? collator.compare(a.name, b.name) : sort.key === 'size' ? a.size - b.size : a.mtime - b.mtime;
+      const d =
+        sort.key === 'name'
+          ? collator.compare(a.name, b.name)
+          : sort.key === 'size'
+            ? a.size - b.size
+            : a.mtime - b.mtime;
       return d * dir || collator.compare(a.name, b.name);
     });
   }, [entries, query, sort]);
@@ -115,7 +124,10 @@ export function BrowserScreen({ folder }: { folder: string }) {
   function onPick(input: HTMLInputElement | null) {
     if (!input?.files) return;
     queueFiles(
-      Array.from(input.files, (file) => ({ file, relativePath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name })),
+      Array.from(input.files, (file) => ({
+        file,
+        relativePath: (file as File & { webkitRelativePath?: string }).webkitRelativePath || file.name,
+      })),
     );
     input.value = '';
   }
@@ -167,7 +179,12 @@ export function BrowserScreen({ folder }: { folder: string }) {
       <div className="toolbar">
         <label className="search">
           <span className="sr-only">Search by name</span>
-          <input type="search" placeholder="Search this folder" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input
+            type="search"
+            placeholder="Search this folder"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
         </label>
         <label>
           <span className="sr-only">Sort by</span>
@@ -197,7 +214,15 @@ export function BrowserScreen({ folder }: { folder: string }) {
             New folder
           </button>
         </div>
-        <input ref={fileInput} type="file" multiple hidden data-testid="file-input" aria-label="Upload files" onChange={(e) => onPick(e.currentTarget)} />
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          aria-label="Upload files"
+          onChange={(e) => onPick(e.currentTarget)}
+        />
         <input
           ref={dirInput}
           type="file"
@@ -225,7 +250,9 @@ export function BrowserScreen({ folder }: { folder: string }) {
         </p>
       ) : shown.length === 0 ? (
         <div className="empty">
-          <p>{query ? 'Nothing matches your search.' : 'This folder is empty. Drop files here or use Upload.'}</p>
+          <p>
+            {query ? 'Nothing matches your search.' : 'This folder is empty. Drop files here or use Upload.'}
+          </p>
         </div>
       ) : (
         <>
@@ -242,12 +269,22 @@ export function BrowserScreen({ folder }: { folder: string }) {
         </>
       )}
 
-      {modal?.kind === 'actions' && <ActionsDialog entry={modal.entry} onClose={() => setModal(null)} setModal={setModal} />}
-      {modal?.kind === 'rename' && <RenameDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />}
-      {modal?.kind === 'delete' && <DeleteDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />}
-      {modal?.kind === 'mkdir' && <MkdirDialog folder={folder} space={spaceId} onClose={() => setModal(null)} onDone={reload} />}
+      {modal?.kind === 'actions' && (
+        <ActionsDialog entry={modal.entry} onClose={() => setModal(null)} setModal={setModal} />
+      )}
+      {modal?.kind === 'rename' && (
+        <RenameDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />
+      )}
+      {modal?.kind === 'delete' && (
+        <DeleteDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />
+      )}
+      {modal?.kind === 'mkdir' && (
+        <MkdirDialog folder={folder} space={spaceId} onClose={() => setModal(null)} onDone={reload} />
+      )}
       <Suspense fallback={null}>
-        {modal?.kind === 'versions' && <VersionsDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />}
+        {modal?.kind === 'versions' && (
+          <VersionsDialog entry={modal.entry} onClose={() => setModal(null)} onDone={reload} />
+        )}
         {modal?.kind === 'share' && <ShareDialog entry={modal.entry} onClose={() => setModal(null)} />}
       </Suspense>
     </section>
@@ -256,7 +293,10 @@ export function BrowserScreen({ folder }: { folder: string }) {
 
 function Row({ entry, onMenu }: { entry: FileInfo; onMenu: () => void }) {
   const type = fileType(entry.name, entry.kind);
-  const meta = entry.kind === 'dir' ? `Folder · ${formatDate(entry.mtime)}` : `${formatSize(entry.size)} · ${formatDate(entry.mtime)}`;
+  const meta =
+    entry.kind === 'dir'
+      ? `Folder · ${formatDate(entry.mtime)}`
+      : `${formatSize(entry.size)} · ${formatDate(entry.mtime)}`;
   return (
     <div className="row" data-name={entry.name}>
       <FileIcon type={type} />
@@ -290,14 +330,23 @@ export async function downloadEntry(entry: FileInfo): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-function ActionsDialog({ entry, onClose, setModal }: { entry: FileInfo; onClose: () => void; setModal: (m: Modal) => void }) {
+function ActionsDialog({
+  entry,
+  onClose,
+  setModal,
+}: {
+  entry: FileInfo;
+  onClose: () => void;
+  setModal: (m: Modal) => void;
+}) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const isFile = entry.kind === 'file';
   return (
     <Dialog title={entry.name} onClose={onClose}>
       <p className="meta">
-        {isFile ? `${formatSize(entry.size)} · ` : 'Folder · '}modified {formatDate(entry.mtime)} · version {entry.version}
+        {isFile ? `${formatSize(entry.size)} · ` : 'Folder · '}modified {formatDate(entry.mtime)} · version{' '}
+        {entry.version}
       </p>
       <div className="menu">
         {isFile && (
@@ -340,14 +389,24 @@ function ActionsDialog({ entry, onClose, setModal }: { entry: FileInfo; onClose:
   );
 }
 
-function RenameDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: () => void; onDone: () => void }) {
+function RenameDialog({
+  entry,
+  onClose,
+  onDone,
+}: {
+  entry: FileInfo;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { toast } = useApp();
   const [path, setPath] = useState(entry.path);
   const [error, setError] = useState<unknown>(null);
   async function submit(e: React.FormEvent) {
     e.preventDefault();
     try {
-      const target = path.startsWith('/') ? path : joinPath(entry.path.slice(0, entry.path.lastIndexOf('/')) || '/', path);
+      const target = path.startsWith('/')
+        ? path
+        : joinPath(entry.path.slice(0, entry.path.lastIndexOf('/')) || '/', path);
       await client.files.move(entry.id, target);
       toast(`Moved to ${target}`);
       onDone();
@@ -377,7 +436,15 @@ function RenameDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: ()
   );
 }
 
-function DeleteDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: () => void; onDone: () => void }) {
+function DeleteDialog({
+  entry,
+  onClose,
+  onDone,
+}: {
+  entry: FileInfo;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { toast } = useApp();
   const [error, setError] = useState<unknown>(null);
   return (
@@ -392,14 +459,11 @@ function DeleteDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: ()
           type="button"
           className="danger"
           onClick={() =>
-            void client.files.delete(entry.id).then(
-              () => {
-                toast(`${entry.name} moved to trash`);
-                onDone();
-                onClose();
-              },
-              setError,
-            )
+            void client.files.delete(entry.id).then(() => {
+              toast(`${entry.name} moved to trash`);
+              onDone();
+              onClose();
+            }, setError)
           }
         >
           Move to trash
@@ -409,7 +473,17 @@ function DeleteDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: ()
   );
 }
 
-function MkdirDialog({ folder, space, onClose, onDone }: { folder: string; space?: string; onClose: () => void; onDone: () => void }) {
+function MkdirDialog({
+  folder,
+  space,
+  onClose,
+  onDone,
+}: {
+  folder: string;
+  space?: string;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const [name, setName] = useState('');
   const [error, setError] = useState<unknown>(null);
   async function submit(e: React.FormEvent) {

@@ -10,7 +10,12 @@ import { Dialog, ErrorNote } from '../components/dialog.tsx';
 export default function CheckpointsScreen() {
   const { space, toast } = useApp();
   const { data, error, loading, reload } = useAsync(
-    () => (space ? client.spaces.checkpoints(space.id).catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e))) : Promise.resolve(undefined)),
+    () =>
+      space
+        ? client.spaces
+            .checkpoints(space.id)
+            .catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e)))
+        : Promise.resolve(undefined),
     [space?.id],
   );
   const [name, setName] = useState('');
@@ -28,7 +33,9 @@ export default function CheckpointsScreen() {
   return (
     <section aria-labelledby="cp-title">
       <h1 id="cp-title">Checkpoints</h1>
-      <p className="meta">A checkpoint marks the whole space at a moment; restore brings the space (or one folder) back to it.</p>
+      <p className="meta">
+        A checkpoint marks the whole space at a moment; restore brings the space (or one folder) back to it.
+      </p>
       <ErrorNote error={error ?? actionError} />
       {loading && !data && <p role="status">Loading…</p>}
       {canWrite && space && (
@@ -75,16 +82,23 @@ export default function CheckpointsScreen() {
           <form
             onSubmit={(e) => {
               e.preventDefault();
-              void client.spaces.restoreCheckpoint(space.id, restore.id, folder ? { path: folder } : {}).then(() => {
-                toast(`Restored to ${restore.name}`);
-                setRestore(null);
-              }, setActionError);
+              void client.spaces
+                .restoreCheckpoint(space.id, restore.id, folder ? { path: folder } : {})
+                .then(() => {
+                  toast(`Restored to ${restore.name}`);
+                  setRestore(null);
+                }, setActionError);
             }}
           >
             <p>Files changed since then get their old content back as a new version; nothing is lost.</p>
             <label>
               Only this folder (optional)
-              <input name="folder" placeholder="/photos" value={folder} onChange={(e) => setFolder(e.target.value)} />
+              <input
+                name="folder"
+                placeholder="/photos"
+                value={folder}
+                onChange={(e) => setFolder(e.target.value)}
+              />
             </label>
             <div className="form-actions">
               <button type="button" onClick={() => setRestore(null)}>

@@ -14,7 +14,10 @@ export default function ConflictsScreen() {
   return (
     <section aria-labelledby="conflicts-title">
       <h1 id="conflicts-title">Conflicts</h1>
-      <p className="meta">When two devices change the same file, both versions are kept: the other one is saved as a conflict copy next to it.</p>
+      <p className="meta">
+        When two devices change the same file, both versions are kept: the other one is saved as a conflict
+        copy next to it.
+      </p>
       <ErrorNote error={error} />
       {loading && !data && <p role="status">Loading…</p>}
       {data?.length === 0 && <p className="empty">No conflicts. Everything is in sync.</p>}

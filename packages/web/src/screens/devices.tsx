@@ -13,7 +13,13 @@ const KIND_ICON: Record<string, string> = { desktop: '🖥', mobile: '📱', web
 
 export default function DevicesScreen() {
   const { data, error, loading, reload } = useAsync(() => client.devices.list(), []);
-  const failing = useAsync(() => client.devices.repeatedFailures().catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e))), []);
+  const failing = useAsync(
+    () =>
+      client.devices
+        .repeatedFailures()
+        .catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e))),
+    [],
+  );
   const active = data?.filter((d) => !d.revokedAt) ?? [];
   const revoked = data?.filter((d) => d.revokedAt) ?? [];
   return (
@@ -72,7 +78,12 @@ function DeviceCard({ device: d, open, onChange }: { device: Device; open: boole
   const { toast } = useApp();
   const [show, setShow] = useState(open);
   const history = useAsync(
-    () => (show ? client.devices.syncHistory(d.id, { limit: 30 }).catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e))) : Promise.resolve(undefined)),
+    () =>
+      show
+        ? client.devices
+            .syncHistory(d.id, { limit: 30 })
+            .catch((e: unknown) => (isFerryApiError(e) && e.status === 404 ? null : Promise.reject(e)))
+        : Promise.resolve(undefined),
     [d.id, show],
   );
   const [error, setError] = useState<unknown>(null);

@@ -49,7 +49,11 @@ export default function PublicShareScreen({ token }: { token: string }) {
           </div>
         </div>
         {share.kind === 'file' && (
-          <a className="button primary" href={client.shares.publicDownloadUrl(token, { password: tried })} download={share.name}>
+          <a
+            className="button primary"
+            href={client.shares.publicDownloadUrl(token, { password: tried })}
+            download={share.name}
+          >
             Download
           </a>
         )}
@@ -63,7 +67,10 @@ export default function PublicShareScreen({ token }: { token: string }) {
                   <span className="meta">{e.kind === 'file' ? formatSize(e.size) : 'Folder'}</span>
                 </span>
                 {e.kind === 'file' && (
-                  <a href={client.shares.publicDownloadUrl(token, { password: tried, path: e.path })} download>
+                  <a
+                    href={client.shares.publicDownloadUrl(token, { password: tried, path: e.path })}
+                    download
+                  >
                     Download
                   </a>
                 )}
@@ -73,7 +80,9 @@ export default function PublicShareScreen({ token }: { token: string }) {
         )}
         <p className="meta">
           {share.expiresAt ? `Link expires ${formatDate(share.expiresAt)}. ` : ''}
-          {share.downloadsLeft !== null ? `${share.downloadsLeft} download${share.downloadsLeft === 1 ? '' : 's'} left.` : ''}
+          {share.downloadsLeft !== null
+            ? `${share.downloadsLeft} download${share.downloadsLeft === 1 ? '' : 's'} left.`
+            : ''}
         </p>
       </>
     );
@@ -88,7 +97,14 @@ export default function PublicShareScreen({ token }: { token: string }) {
         <h1>This link is protected</h1>
         <label>
           Password
-          <input type="password" name="password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus required />
+          <input
+            type="password"
+            name="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            autoFocus
+            required
+          />
         </label>
         {error ? (
           <p className="error" role="alert">
@@ -104,7 +120,11 @@ export default function PublicShareScreen({ token }: { token: string }) {
     body = (
       <>
         <h1>Link unavailable</h1>
-        <p role="alert">{isFerryApiError(error) && error.status === 404 ? 'This link does not exist, has expired or was revoked.' : (error as Error).message}</p>
+        <p role="alert">
+          {isFerryApiError(error) && error.status === 404
+            ? 'This link does not exist, has expired or was revoked.'
+            : (error as Error).message}
+        </p>
       </>
     );
   } else body = <p role="status">Loading…</p>;

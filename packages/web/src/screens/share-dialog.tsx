@@ -49,7 +49,12 @@ export default function ShareDialog({ entry, onClose }: { entry: FileInfo; onClo
           <button
             type="button"
             className="primary"
-            onClick={() => void navigator.clipboard?.writeText(link).then(() => setCopied(true), () => setCopied(false))}
+            onClick={() =>
+              void navigator.clipboard?.writeText(link).then(
+                () => setCopied(true),
+                () => setCopied(false),
+              )
+            }
           >
             {copied ? 'Copied' : 'Copy link'}
           </button>
@@ -75,11 +80,24 @@ export default function ShareDialog({ entry, onClose }: { entry: FileInfo; onClo
         </label>
         <label>
           Password (optional)
-          <input name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         <label>
           Download limit (optional)
-          <input name="limit" type="number" min={1} inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} />
+          <input
+            name="limit"
+            type="number"
+            min={1}
+            inputMode="numeric"
+            value={limit}
+            onChange={(e) => setLimit(e.target.value)}
+          />
         </label>
         <ErrorNote error={error} />
         <div className="form-actions">

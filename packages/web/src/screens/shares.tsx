@@ -13,7 +13,9 @@ export default function SharesScreen() {
   return (
     <section aria-labelledby="shares-title">
       <h1 id="shares-title">Share links</h1>
-      <p className="meta">Create a link from a file's actions in Files. The secret link is shown only when it is created.</p>
+      <p className="meta">
+        Create a link from a file's actions in Files. The secret link is shown only when it is created.
+      </p>
       <ErrorNote error={error ?? actionError} />
       {loading && !data && <p role="status">Loading…</p>}
       {data?.length === 0 && <p className="empty">No share links yet.</p>}
@@ -27,7 +29,10 @@ export default function SharesScreen() {
                 <span className="title">{s.path}</span>
                 <span className="meta">
                   {s.downloads} download{s.downloads === 1 ? '' : 's'}
-                  {s.maxDownloads !== null ? ` of ${s.maxDownloads}` : ''} · {s.expiresAt ? `${expired ? 'expired' : 'expires'} ${formatDate(s.expiresAt)}` : 'no expiry'}
+                  {s.maxDownloads !== null ? ` of ${s.maxDownloads}` : ''} ·{' '}
+                  {s.expiresAt
+                    ? `${expired ? 'expired' : 'expires'} ${formatDate(s.expiresAt)}`
+                    : 'no expiry'}
                   {s.hasPassword ? ' · password' : ''}
                   {used ? ' · limit reached' : ''}
                 </span>

@@ -74,7 +74,14 @@ function Members({ spaceId, canManage }: { spaceId: string; canManage: boolean }
               <span className="meta">{m.role}</span>
             </span>
             {canManage && m.role !== 'owner' && (
-              <button type="button" className="danger" aria-label={`Remove ${m.username}`} onClick={() => void client.spaces.removeMember(spaceId, m.userId).then(reload, setActionError)}>
+              <button
+                type="button"
+                className="danger"
+                aria-label={`Remove ${m.username}`}
+                onClick={() =>
+                  void client.spaces.removeMember(spaceId, m.userId).then(reload, setActionError)
+                }
+              >
                 Remove
               </button>
             )}

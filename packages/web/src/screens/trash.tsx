@@ -9,7 +9,10 @@ import { Dialog, ErrorNote } from '../components/dialog.tsx';
 
 export default function TrashScreen() {
   const { space, toast } = useApp();
-  const { data, error, loading, reload } = useAsync(() => client.trash.list({ space: space?.id }), [space?.id]);
+  const { data, error, loading, reload } = useAsync(
+    () => client.trash.list({ space: space?.id }),
+    [space?.id],
+  );
   const [actionError, setActionError] = useState<unknown>(null);
   const [confirm, setConfirm] = useState(false);
   return (
@@ -32,7 +35,8 @@ export default function TrashScreen() {
             <div className="name">
               <span className="title">{e.name}</span>
               <span className="meta">
-                {e.path} · {e.kind === 'file' ? `${formatSize(e.size)} · ` : ''}deleted {formatDate(e.deletedAt)}
+                {e.path} · {e.kind === 'file' ? `${formatSize(e.size)} · ` : ''}deleted{' '}
+                {formatDate(e.deletedAt)}
               </span>
             </div>
             <button

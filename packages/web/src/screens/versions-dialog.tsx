@@ -7,7 +7,15 @@ import { formatDate, formatSize } from '../lib/format.ts';
 import { Dialog, ErrorNote } from '../components/dialog.tsx';
 import { useState } from 'react';
 
-export default function VersionsDialog({ entry, onClose, onDone }: { entry: FileInfo; onClose: () => void; onDone: () => void }) {
+export default function VersionsDialog({
+  entry,
+  onClose,
+  onDone,
+}: {
+  entry: FileInfo;
+  onClose: () => void;
+  onDone: () => void;
+}) {
   const { toast } = useApp();
   const { data, error, loading, reload } = useAsync(() => client.files.versions(entry.id), [entry.id]);
   const [actionError, setActionError] = useState<unknown>(null);

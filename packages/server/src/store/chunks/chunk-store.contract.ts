@@ -7,9 +7,12 @@ import type { ChunkStore } from './chunk-store.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-export function testChunkStore(name: string, make: () => Promise<{ store: ChunkStore; cleanup?: () => Promise<void> }>): void {
-  const withStore = (title: string, fn: (s: ChunkStore) => Promise<void>) =>
-    test(`${name}: ${title}`, async () => {
+export function testChunkStore(
+  name: string,
+  make: () => Promise<{ store: ChunkStore; cleanup?: () => Promise<void> }>,
+): void {
+  const withStore = (title: string, fn: (s: ChunkStore) => Promise<void>): void =>
+    void test(`${name}: ${title}`, async () => {
       const { store, cleanup } = await make();
       try {
         await fn(store);

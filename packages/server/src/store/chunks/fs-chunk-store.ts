@@ -20,7 +20,9 @@ export class FsChunkStore implements ChunkStore {
 
   #init(): Promise<void> {
     // Leftover temp files are chunks a crash interrupted: never acknowledged, safe to drop.
-    this.#ready ??= rm(this.#tmp, { recursive: true, force: true }).then(() => mkdir(this.#tmp, { recursive: true }).then(() => undefined));
+    this.#ready ??= rm(this.#tmp, { recursive: true, force: true }).then(() =>
+      mkdir(this.#tmp, { recursive: true }).then(() => undefined),
+    );
     return this.#ready;
   }
 
@@ -65,7 +67,14 @@ export class FsChunkStore implements ChunkStore {
   }
 
   async has(hashes: readonly string[]): Promise<Set<string>> {
-    const found = await Promise.all(hashes.map((h) => stat(this.#path(h)).then(() => true, () => false)));
+    const found = await Promise.all(
+      hashes.map((h) =>
+        stat(this.#path(h)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     return new Set(hashes.filter((_, i) => found[i]));
   }
 

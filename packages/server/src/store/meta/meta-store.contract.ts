@@ -48,9 +48,13 @@ function version(e: FileEntry, seq: number, over: Partial<Version> = {}): Versio
   };
 }
 
-export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStore; cleanup: () => Promise<void> }>, skip: string | false = false): void {
-  const withMeta = (title: string, fn: (m: MetaStore) => Promise<void>) =>
-    test(`${name}: ${title}`, { skip }, async () => {
+export function testMetaStore(
+  name: string,
+  make: () => Promise<{ meta: MetaStore; cleanup: () => Promise<void> }>,
+  skip: string | false = false,
+): void {
+  const withMeta = (title: string, fn: (m: MetaStore) => Promise<void>): void =>
+    void test(`${name}: ${title}`, { skip }, async () => {
       const { meta, cleanup } = await make();
       try {
         await fn(meta);
@@ -61,15 +65,26 @@ export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStor
 
   async function userWithSpace(m: MetaStore, username = 'alice') {
     const user = await m.users.create({ id: randomUUID(), username, passwordHash: 'x', role: 'user' });
-    const space = await m.transaction((tx) => tx.spaces.create({ id: randomUUID(), name: 'default', ownerId: user.id, isDefault: true }));
+    const space = await m.transaction((tx) =>
+      tx.spaces.create({ id: randomUUID(), name: 'default', ownerId: user.id, isDefault: true }),
+    );
     return { user, space };
   }
 
   withMeta('users: create, find, unique usernames', async (m) => {
-    const u = await m.users.create({ id: randomUUID(), username: 'bob', passwordHash: 'h', role: 'admin', quotaBytes: 1000 });
+    const u = await m.users.create({
+      id: randomUUID(),
+      username: 'bob',
+      passwordHash: 'h',
+      role: 'admin',
+      quotaBytes: 1000,
+    });
     assert.equal((await m.users.byUsername('bob'))?.id, u.id);
     assert.equal((await m.users.byId(u.id))?.quotaBytes, 1000);
-    await assert.rejects(m.users.create({ id: randomUUID(), username: 'bob', passwordHash: 'h', role: 'user' }), { code: 'ALREADY_EXISTS' });
+    await assert.rejects(
+      m.users.create({ id: randomUUID(), username: 'bob', passwordHash: 'h', role: 'user' }),
+      { code: 'ALREADY_EXISTS' },
+    );
     assert.equal(await m.users.count(), 1);
   });
 
@@ -88,7 +103,12 @@ export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStor
 
   withMeta('spaces: owner is a member; roles; seq increments', async (m) => {
     const { user, space } = await userWithSpace(m);
-    const other = await m.users.create({ id: randomUUID(), username: 'carol', passwordHash: 'x', role: 'user' });
+    const other = await m.users.create({
+      id: randomUUID(),
+      username: 'carol',
+      passwordHash: 'x',
+      role: 'user',
+    });
     assert.equal(await m.spaces.roleOf(space.id, user.id), 'owner');
     assert.equal(await m.spaces.roleOf(space.id, other.id), undefined);
     await m.spaces.setMember(space.id, other.id, 'viewer');
@@ -96,28 +116,57 @@ export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStor
     assert.equal(await m.spaces.roleOf(space.id, other.id), 'editor');
     assert.equal((await m.spaces.listForUser(other.id))[0].role, 'editor');
     assert.equal((await m.spaces.defaultFor(user.id))?.id, space.id);
-    const seqs = await m.transaction(async (tx) => [await tx.spaces.nextSeq(space.id), await tx.spaces.nextSeq(space.id)]);
+    const seqs = await m.transaction(async (tx) => [
+      await tx.spaces.nextSeq(space.id),
+      await tx.spaces.nextSeq(space.id),
+    ]);
     assert.deepEqual(seqs, [1, 2]);
-    await assert.rejects(m.transaction((tx) => tx.spaces.create({ id: randomUUID(), name: 'default', ownerId: user.id })), { code: 'ALREADY_EXISTS' });
+    await assert.rejects(
+      m.transaction((tx) => tx.spaces.create({ id: randomUUID(), name: 'default', ownerId: user.id })),
+      { code: 'ALREADY_EXISTS' },
+    );
   });
 
   withMeta('files: live path is unique, listing by folder and recursively, paging', async (m) => {
     const { space } = await userWithSpace(m);
     const s = space.id;
-    for (const [i, p] of ['/a', '/a/x.txt', '/a/y.txt', '/a/sub', '/a/sub/z.txt', '/b.txt', '/a0.txt'].entries()) {
+    for (const [i, p] of [
+      '/a',
+      '/a/x.txt',
+      '/a/y.txt',
+      '/a/sub',
+      '/a/sub/z.txt',
+      '/b.txt',
+      '/a0.txt',
+    ].entries()) {
       await m.files.upsert(entry(s, p, i + 1, { kind: p.endsWith('.txt') ? 'file' : 'dir' }));
     }
-    assert.deepEqual((await m.files.list(s, '/', { limit: 100 })).map((e) => e.path), ['/a', '/a0.txt', '/b.txt']);
-    assert.deepEqual((await m.files.list(s, '/a', { limit: 100, recursive: true })).map((e) => e.path), ['/a/sub', '/a/sub/z.txt', '/a/x.txt', '/a/y.txt']);
-    assert.deepEqual((await m.files.list(s, '/a', { limit: 2, recursive: true, after: '/a/sub/z.txt' })).map((e) => e.path), ['/a/x.txt', '/a/y.txt']);
+    assert.deepEqual(
+      (await m.files.list(s, '/', { limit: 100 })).map((e) => e.path),
+      ['/a', '/a0.txt', '/b.txt'],
+    );
+    assert.deepEqual(
+      (await m.files.list(s, '/a', { limit: 100, recursive: true })).map((e) => e.path),
+      ['/a/sub', '/a/sub/z.txt', '/a/x.txt', '/a/y.txt'],
+    );
+    assert.deepEqual(
+      (await m.files.list(s, '/a', { limit: 2, recursive: true, after: '/a/sub/z.txt' })).map((e) => e.path),
+      ['/a/x.txt', '/a/y.txt'],
+    );
     await assert.rejects(m.files.upsert(entry(s, '/b.txt', 9)), { code: 'ALREADY_EXISTS' });
     // A deleted entry frees its path.
     const b = (await m.files.byPath(s, '/b.txt'))!;
     await m.files.upsert({ ...b, deleted: true, deletedAt: 5 });
     await m.files.upsert(entry(s, '/b.txt', 10));
     assert.equal((await m.files.trash(s, { limit: 10 })).length, 1);
-    assert.deepEqual((await m.files.search(s, 'Z.TXT', 10)).map((e) => e.path), ['/a/sub/z.txt']);
-    assert.deepEqual((await m.files.search(s, '%', 10)).map((e) => e.path), []);
+    assert.deepEqual(
+      (await m.files.search(s, 'Z.TXT', 10)).map((e) => e.path),
+      ['/a/sub/z.txt'],
+    );
+    assert.deepEqual(
+      (await m.files.search(s, '%', 10)).map((e) => e.path),
+      [],
+    );
   });
 
   withMeta('versions: history, change feed order, op idempotency key', async (m) => {
@@ -127,19 +176,49 @@ export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStor
     await m.files.addVersion(version(e1, 1, { opId: 'op-1' }));
     const e2 = { ...e1, version: 2, versionId: randomUUID(), size: 20 };
     await m.files.addVersion(version(e2, 2));
-    assert.deepEqual((await m.files.versions(e1.id)).map((v) => v.version), [2, 1]);
-    assert.deepEqual((await m.files.changes(space.id, 0, 10)).map((v) => v.seq), [1, 2]);
-    assert.deepEqual((await m.files.changes(space.id, 1, 10)).map((v) => v.seq), [2]);
+    assert.deepEqual(
+      (await m.files.versions(e1.id)).map((v) => v.version),
+      [2, 1],
+    );
+    assert.deepEqual(
+      (await m.files.changes(space.id, 0, 10)).map((v) => v.seq),
+      [1, 2],
+    );
+    assert.deepEqual(
+      (await m.files.changes(space.id, 1, 10)).map((v) => v.seq),
+      [2],
+    );
     assert.equal((await m.files.versionByOp(space.id, 'op-1'))?.seq, 1);
-    await assert.rejects(m.files.addVersion(version({ ...e1, versionId: randomUUID() }, 3, { opId: 'op-1' })));
+    await assert.rejects(
+      m.files.addVersion(version({ ...e1, versionId: randomUUID() }, 3, { opId: 'op-1' })),
+    );
     assert.equal(await m.files.usageOf(user.id), 10);
   });
 
   withMeta('content: manifests round-trip; chunk records and missing', async (m) => {
     const h = (c: string) => c.repeat(64);
-    await m.content.putManifest({ id: h('1'), size: 30, chunkCount: 2, chunks: [{ hash: h('a'), size: 10 }, { hash: h('b'), size: 20 }] });
-    await m.content.putManifest({ id: h('1'), size: 30, chunkCount: 2, chunks: [{ hash: h('a'), size: 10 }, { hash: h('b'), size: 20 }] });
-    assert.deepEqual((await m.content.manifest(h('1')))?.chunks, [{ hash: h('a'), size: 10 }, { hash: h('b'), size: 20 }]);
+    await m.content.putManifest({
+      id: h('1'),
+      size: 30,
+      chunkCount: 2,
+      chunks: [
+        { hash: h('a'), size: 10 },
+        { hash: h('b'), size: 20 },
+      ],
+    });
+    await m.content.putManifest({
+      id: h('1'),
+      size: 30,
+      chunkCount: 2,
+      chunks: [
+        { hash: h('a'), size: 10 },
+        { hash: h('b'), size: 20 },
+      ],
+    });
+    assert.deepEqual((await m.content.manifest(h('1')))?.chunks, [
+      { hash: h('a'), size: 10 },
+      { hash: h('b'), size: 20 },
+    ]);
     await m.content.recordChunks([{ hash: h('a'), size: 10, storedSize: 5 }]);
     await m.content.recordChunks([{ hash: h('a'), size: 10, storedSize: 5 }]);
     assert.deepEqual(await m.content.missingChunks([h('a'), h('b'), h('b')]), [h('b')]);
@@ -157,7 +236,12 @@ export function testMetaStore(name: string, make: () => Promise<{ meta: MetaStor
     );
     assert.equal((await m.spaces.byId(space.id))?.headSeq, 0);
     // Concurrent transactions each see a consistent counter.
-    const seqs = await Promise.all(Array.from({ length: 20 }, () => m.transaction((tx) => tx.spaces.nextSeq(space.id))));
-    assert.deepEqual([...seqs].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1));
+    const seqs = await Promise.all(
+      Array.from({ length: 20 }, () => m.transaction((tx) => tx.spaces.nextSeq(space.id))),
+    );
+    assert.deepEqual(
+      [...seqs].sort((a, b) => a - b),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
   });
 }

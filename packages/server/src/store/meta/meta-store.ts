@@ -21,7 +21,13 @@ import type { TelemetryStore } from './sql-telemetry-store.ts';
 
 export interface UserStore {
   /** Throws ALREADY_EXISTS when the username is taken. */
-  create(u: { id: string; username: string; passwordHash: string; role: UserRole; quotaBytes?: number | null }): Promise<User>;
+  create(u: {
+    id: string;
+    username: string;
+    passwordHash: string;
+    role: UserRole;
+    quotaBytes?: number | null;
+  }): Promise<User>;
   byId(id: string): Promise<User | undefined>;
   byUsername(username: string): Promise<User | undefined>;
   list(): Promise<User[]>;
@@ -50,7 +56,13 @@ export interface TokenStore {
 
 export interface SpaceStore {
   /** Creates the space and makes its owner a member with role owner. Throws ALREADY_EXISTS. */
-  create(s: { id: string; name: string; ownerId: string; isDefault?: boolean; encrypted?: boolean }): Promise<Space>;
+  create(s: {
+    id: string;
+    name: string;
+    ownerId: string;
+    isDefault?: boolean;
+    encrypted?: boolean;
+  }): Promise<Space>;
   byId(id: string): Promise<Space | undefined>;
   byOwnerAndName(ownerId: string, name: string): Promise<Space | undefined>;
   defaultFor(userId: string): Promise<Space | undefined>;
@@ -118,7 +130,11 @@ export interface SyncStore {
   chunkIndexSeq(spaceId: string): Promise<number>;
   setChunkIndexSeq(spaceId: string, seq: number): Promise<void>;
   /** Manifest ids of the space's versions after `since`, in seq order. */
-  manifestsSince(spaceId: string, since: number, limit: number): Promise<{ manifestId: string; seq: number }[]>;
+  manifestsSince(
+    spaceId: string,
+    since: number,
+    limit: number,
+  ): Promise<{ manifestId: string; seq: number }[]>;
   /** The subset of `hashes` that is stored and that the user uploaded or can read through a space, with their sizes. */
   visibleChunks(userId: string, hashes: readonly string[]): Promise<Map<string, number>>;
   /** The stored result of a committed opId (parsed JSON), or undefined. */

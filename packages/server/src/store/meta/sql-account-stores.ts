@@ -21,19 +21,28 @@ export class SqlUserStore implements UserStore {
   constructor(db: SqlExecutor) {
     this.#db = db;
   }
-  async create(u: { id: string; username: string; passwordHash: string; role: UserRole; quotaBytes?: number | null }): Promise<User> {
+  async create(u: {
+    id: string;
+    username: string;
+    passwordHash: string;
+    role: UserRole;
+    quotaBytes?: number | null;
+  }): Promise<User> {
     const createdAt = Date.now();
     await uniquely(`user "${u.username}"`, () =>
-      this.#db.run('INSERT INTO users (id, username, password_hash, role, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)', [
-        u.id,
-        u.username,
-        u.passwordHash,
-        u.role,
-        u.quotaBytes ?? null,
-        createdAt,
-      ]),
+      this.#db.run(
+        'INSERT INTO users (id, username, password_hash, role, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        [u.id, u.username, u.passwordHash, u.role, u.quotaBytes ?? null, createdAt],
+      ),
     );
-    return { id: u.id, username: u.username, passwordHash: u.passwordHash, role: u.role, quotaBytes: u.quotaBytes ?? null, createdAt };
+    return {
+      id: u.id,
+      username: u.username,
+      passwordHash: u.passwordHash,
+      role: u.role,
+      quotaBytes: u.quotaBytes ?? null,
+      createdAt,
+    };
   }
   async byId(id: string): Promise<User | undefined> {
     const r = await this.#db.get<Row>('SELECT * FROM users WHERE id = ?', [id]);
@@ -75,14 +84,10 @@ export class SqlDeviceStore implements DeviceStore {
   }
   async create(d: { id: string; userId: string; name: string; kind: DeviceKind }): Promise<Device> {
     const createdAt = Date.now();
-    await this.#db.run('INSERT INTO devices (id, user_id, name, kind, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      d.id,
-      d.userId,
-      d.name,
-      d.kind,
-      createdAt,
-      createdAt,
-    ]);
+    await this.#db.run(
+      'INSERT INTO devices (id, user_id, name, kind, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [d.id, d.userId, d.name, d.kind, createdAt, createdAt],
+    );
     return { ...d, createdAt, lastSeenAt: createdAt, revokedAt: null, consecutiveFailures: 0 };
   }
   async byId(id: string): Promise<Device | undefined> {
@@ -90,17 +95,24 @@ export class SqlDeviceStore implements DeviceStore {
     return r && toDevice(r);
   }
   async listByUser(userId: string): Promise<Device[]> {
-    return (await this.#db.all<Row>('SELECT * FROM devices WHERE user_id = ? ORDER BY created_at', [userId])).map(toDevice);
+    return (
+      await this.#db.all<Row>('SELECT * FROM devices WHERE user_id = ? ORDER BY created_at', [userId])
+    ).map(toDevice);
   }
   async revoke(id: string, at: number): Promise<void> {
     await this.#db.run('UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id]);
-    await this.#db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL', [at, id]);
+    await this.#db.run(
+      'UPDATE refresh_tokens SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL',
+      [at, id],
+    );
   }
   async touch(id: string, at: number): Promise<void> {
     await this.#db.run('UPDATE devices SET last_seen_at = ? WHERE id = ?', [at, id]);
   }
   async count(): Promise<number> {
-    return num((await this.#db.get<Row>('SELECT COUNT(*) AS n FROM devices WHERE revoked_at IS NULL'))?.n ?? 0);
+    return num(
+      (await this.#db.get<Row>('SELECT COUNT(*) AS n FROM devices WHERE revoked_at IS NULL'))?.n ?? 0,
+    );
   }
 }
 
@@ -119,12 +131,10 @@ export class SqlTokenStore implements TokenStore {
     this.#db = db;
   }
   async insert(t: Omit<RefreshToken, 'usedAt' | 'revokedAt'>): Promise<void> {
-    await this.#db.run('INSERT INTO refresh_tokens (token_hash, device_id, family_id, expires_at) VALUES (?, ?, ?, ?)', [
-      t.tokenHash,
-      t.deviceId,
-      t.familyId,
-      t.expiresAt,
-    ]);
+    await this.#db.run(
+      'INSERT INTO refresh_tokens (token_hash, device_id, family_id, expires_at) VALUES (?, ?, ?, ?)',
+      [t.tokenHash, t.deviceId, t.familyId, t.expiresAt],
+    );
   }
   async byHash(tokenHash: string): Promise<RefreshToken | undefined> {
     const r = await this.#db.get<Row>('SELECT * FROM refresh_tokens WHERE token_hash = ?', [tokenHash]);
@@ -138,6 +148,9 @@ export class SqlTokenStore implements TokenStore {
     return changes === 1;
   }
   async revokeFamily(familyId: string, at: number): Promise<void> {
-    await this.#db.run('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL', [at, familyId]);
+    await this.#db.run(
+      'UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL',
+      [at, familyId],
+    );
   }
 }

@@ -20,7 +20,8 @@ export function packChunkRefs(chunks: ChunkRef[]): Uint8Array {
 export function unpackChunkRefs(bytes: Uint8Array): ChunkRef[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: ChunkRef[] = [];
-  for (let i = 0; i + 36 <= buf.length; i += 36) out.push({ hash: buf.toString('hex', i, i + 32), size: buf.readUInt32BE(i + 32) });
+  for (let i = 0; i + 36 <= buf.length; i += 36)
+    out.push({ hash: buf.toString('hex', i, i + 32), size: buf.readUInt32BE(i + 32) });
   return out;
 }
 
@@ -32,27 +33,28 @@ export class SqlContentStore implements ContentStore {
     this.#db = db;
   }
   async putManifest(m: Manifest): Promise<void> {
-    await this.#db.run('INSERT INTO manifests (id, size, chunk_count, chunks) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
-      m.id,
-      m.size,
-      m.chunkCount,
-      packChunkRefs(m.chunks),
-    ]);
+    await this.#db.run(
+      'INSERT INTO manifests (id, size, chunk_count, chunks) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      [m.id, m.size, m.chunkCount, packChunkRefs(m.chunks)],
+    );
   }
   async manifest(id: string): Promise<Manifest | undefined> {
     const r = await this.#db.get<Row>('SELECT * FROM manifests WHERE id = ?', [id]);
     if (!r) return undefined;
-    return { id: String(r.id), size: num(r.size), chunkCount: num(r.chunk_count), chunks: unpackChunkRefs(r.chunks as Uint8Array) };
+    return {
+      id: String(r.id),
+      size: num(r.size),
+      chunkCount: num(r.chunk_count),
+      chunks: unpackChunkRefs(r.chunks as Uint8Array),
+    };
   }
   async recordChunks(chunks: ChunkRecord[]): Promise<void> {
     const now = Date.now();
     for (const c of chunks) {
-      await this.#db.run('INSERT INTO chunks (hash, size, stored_size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING', [
-        c.hash,
-        c.size,
-        c.storedSize,
-        now,
-      ]);
+      await this.#db.run(
+        'INSERT INTO chunks (hash, size, stored_size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
+        [c.hash, c.size, c.storedSize, now],
+      );
     }
   }
   async missingChunks(hashes: string[]): Promise<string[]> {
@@ -60,13 +62,18 @@ export class SqlContentStore implements ContentStore {
     const have = new Set<string>();
     for (let i = 0; i < unique.length; i += IN_BATCH) {
       const batch = unique.slice(i, i + IN_BATCH);
-      const rows = await this.#db.all<Row>(`SELECT hash FROM chunks WHERE hash IN (${batch.map(() => '?').join(',')})`, batch);
+      const rows = await this.#db.all<Row>(
+        `SELECT hash FROM chunks WHERE hash IN (${batch.map(() => '?').join(',')})`,
+        batch,
+      );
       for (const r of rows) have.add(String(r.hash));
     }
     return unique.filter((h) => !have.has(h));
   }
   async stats(): Promise<{ chunks: number; storedBytes: number; logicalChunkBytes: number }> {
-    const r = await this.#db.get<Row>('SELECT COUNT(*) AS n, COALESCE(SUM(stored_size), 0) AS s, COALESCE(SUM(size), 0) AS l FROM chunks');
+    const r = await this.#db.get<Row>(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(stored_size), 0) AS s, COALESCE(SUM(size), 0) AS l FROM chunks',
+    );
     return { chunks: num(r?.n ?? 0), storedBytes: num(r?.s ?? 0), logicalChunkBytes: num(r?.l ?? 0) };
   }
 }

@@ -40,5 +40,9 @@ export function loadMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
   return readdirSync(dir)
     .filter((f) => /^\d{4}-.+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4), sql: readFileSync(join(dir, f), 'utf8') }));
+    .map((f) => ({
+      version: Number(f.slice(0, 4)),
+      name: f.slice(5, -4),
+      sql: readFileSync(join(dir, f), 'utf8'),
+    }));
 }

@@ -58,7 +58,10 @@ export class SqlFileStore implements FileStore {
     return r && toEntry(r);
   }
   async byPath(spaceId: string, path: string): Promise<FileEntry | undefined> {
-    const r = await this.#db.get<Row>('SELECT * FROM files WHERE space_id = ? AND path = ? AND deleted = 0', [spaceId, path]);
+    const r = await this.#db.get<Row>('SELECT * FROM files WHERE space_id = ? AND path = ? AND deleted = 0', [
+      spaceId,
+      path,
+    ]);
     return r && toEntry(r);
   }
   async list(spaceId: string, dir: string, o: ListOptions): Promise<FileEntry[]> {
@@ -158,18 +161,29 @@ export class SqlFileStore implements FileStore {
     );
   }
   async versions(fileId: string): Promise<Version[]> {
-    return (await this.#db.all<Row>('SELECT * FROM versions WHERE file_id = ? ORDER BY version DESC', [fileId])).map(toVersion);
+    return (
+      await this.#db.all<Row>('SELECT * FROM versions WHERE file_id = ? ORDER BY version DESC', [fileId])
+    ).map(toVersion);
   }
   async version(fileId: string, version: number): Promise<Version | undefined> {
-    const r = await this.#db.get<Row>('SELECT * FROM versions WHERE file_id = ? AND version = ?', [fileId, version]);
+    const r = await this.#db.get<Row>('SELECT * FROM versions WHERE file_id = ? AND version = ?', [
+      fileId,
+      version,
+    ]);
     return r && toVersion(r);
   }
   async versionByOp(spaceId: string, opId: string): Promise<Version | undefined> {
-    const r = await this.#db.get<Row>('SELECT * FROM versions WHERE space_id = ? AND op_id = ?', [spaceId, opId]);
+    const r = await this.#db.get<Row>('SELECT * FROM versions WHERE space_id = ? AND op_id = ?', [
+      spaceId,
+      opId,
+    ]);
     return r && toVersion(r);
   }
   async changes(spaceId: string, since: number, limit: number): Promise<Version[]> {
-    const rows = await this.#db.all<Row>('SELECT * FROM versions WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT ?', [spaceId, since, limit]);
+    const rows = await this.#db.all<Row>(
+      'SELECT * FROM versions WHERE space_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+      [spaceId, since, limit],
+    );
     return rows.map(toVersion);
   }
   async usageOf(userId: string): Promise<number> {
@@ -180,7 +194,9 @@ export class SqlFileStore implements FileStore {
     return num(r?.n ?? 0);
   }
   async logicalBytes(): Promise<number> {
-    const r = await this.#db.get<Row>("SELECT COALESCE(SUM(size), 0) AS n FROM files WHERE deleted = 0 AND kind = 'file'");
+    const r = await this.#db.get<Row>(
+      "SELECT COALESCE(SUM(size), 0) AS n FROM files WHERE deleted = 0 AND kind = 'file'",
+    );
     return num(r?.n ?? 0);
   }
 }

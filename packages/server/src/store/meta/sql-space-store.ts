@@ -22,27 +22,44 @@ export class SqlSpaceStore implements SpaceStore {
   constructor(db: SqlExecutor) {
     this.#db = db;
   }
-  async create(s: { id: string; name: string; ownerId: string; isDefault?: boolean; encrypted?: boolean }): Promise<Space> {
+  async create(s: {
+    id: string;
+    name: string;
+    ownerId: string;
+    isDefault?: boolean;
+    encrypted?: boolean;
+  }): Promise<Space> {
     const createdAt = Date.now();
     await uniquely(`space "${s.name}"`, () =>
-      this.#db.run('INSERT INTO spaces (id, name, owner_id, encrypted, head_seq, is_default, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)', [
-        s.id,
-        s.name,
-        s.ownerId,
-        s.encrypted ? 1 : 0,
-        s.isDefault ? 1 : 0,
-        createdAt,
-      ]),
+      this.#db.run(
+        'INSERT INTO spaces (id, name, owner_id, encrypted, head_seq, is_default, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)',
+        [s.id, s.name, s.ownerId, s.encrypted ? 1 : 0, s.isDefault ? 1 : 0, createdAt],
+      ),
     );
-    await this.#db.run('INSERT INTO space_members (space_id, user_id, role) VALUES (?, ?, ?)', [s.id, s.ownerId, 'owner']);
-    return { id: s.id, name: s.name, ownerId: s.ownerId, encrypted: !!s.encrypted, headSeq: 0, isDefault: !!s.isDefault, createdAt };
+    await this.#db.run('INSERT INTO space_members (space_id, user_id, role) VALUES (?, ?, ?)', [
+      s.id,
+      s.ownerId,
+      'owner',
+    ]);
+    return {
+      id: s.id,
+      name: s.name,
+      ownerId: s.ownerId,
+      encrypted: !!s.encrypted,
+      headSeq: 0,
+      isDefault: !!s.isDefault,
+      createdAt,
+    };
   }
   async byId(id: string): Promise<Space | undefined> {
     const r = await this.#db.get<Row>('SELECT * FROM spaces WHERE id = ?', [id]);
     return r && toSpace(r);
   }
   async byOwnerAndName(ownerId: string, name: string): Promise<Space | undefined> {
-    const r = await this.#db.get<Row>('SELECT * FROM spaces WHERE owner_id = ? AND name = ?', [ownerId, name]);
+    const r = await this.#db.get<Row>('SELECT * FROM spaces WHERE owner_id = ? AND name = ?', [
+      ownerId,
+      name,
+    ]);
     return r && toSpace(r);
   }
   async defaultFor(userId: string): Promise<Space | undefined> {
@@ -57,7 +74,10 @@ export class SqlSpaceStore implements SpaceStore {
     return rows.map((r) => ({ ...toSpace(r), role: r.member_role as SpaceRole }));
   }
   async roleOf(spaceId: string, userId: string): Promise<SpaceRole | undefined> {
-    const r = await this.#db.get<Row>('SELECT role FROM space_members WHERE space_id = ? AND user_id = ?', [spaceId, userId]);
+    const r = await this.#db.get<Row>('SELECT role FROM space_members WHERE space_id = ? AND user_id = ?', [
+      spaceId,
+      userId,
+    ]);
     return r?.role as SpaceRole | undefined;
   }
   async members(spaceId: string): Promise<SpaceMember[]> {
@@ -65,7 +85,12 @@ export class SqlSpaceStore implements SpaceStore {
       'SELECT m.space_id, m.user_id, m.role, u.username FROM space_members m JOIN users u ON u.id = m.user_id WHERE m.space_id = ? ORDER BY u.username',
       [spaceId],
     );
-    return rows.map((r) => ({ spaceId: String(r.space_id), userId: String(r.user_id), username: String(r.username), role: r.role as SpaceRole }));
+    return rows.map((r) => ({
+      spaceId: String(r.space_id),
+      userId: String(r.user_id),
+      username: String(r.username),
+      role: r.role as SpaceRole,
+    }));
   }
   async setMember(spaceId: string, userId: string, role: SpaceRole): Promise<void> {
     await this.#db.run(
@@ -77,7 +102,10 @@ export class SqlSpaceStore implements SpaceStore {
     await this.#db.run('DELETE FROM space_members WHERE space_id = ? AND user_id = ?', [spaceId, userId]);
   }
   async nextSeq(spaceId: string): Promise<number> {
-    const r = await this.#db.get<Row>('UPDATE spaces SET head_seq = head_seq + 1 WHERE id = ? RETURNING head_seq', [spaceId]);
+    const r = await this.#db.get<Row>(
+      'UPDATE spaces SET head_seq = head_seq + 1 WHERE id = ? RETURNING head_seq',
+      [spaceId],
+    );
     if (!r) throw new Error(`space ${spaceId} vanished during a commit`);
     return num(r.head_seq);
   }

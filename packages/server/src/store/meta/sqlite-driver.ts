@@ -70,15 +70,23 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async migrate(): Promise<void> {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.#db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
     const done = new Set(
-      (this.#db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => Number(r.version)),
+      (this.#db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) =>
+        Number(r.version),
+      ),
     );
     for (const m of loadMigrations('sqlite')) {
       if (done.has(m.version)) continue;
       await this.transaction(async (tx) => {
         this.#db.exec(m.sql);
-        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, Date.now()]);
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
       });
     }
   }

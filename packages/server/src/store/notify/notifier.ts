@@ -7,7 +7,7 @@ export type SpaceListener = (spaceId: string, seq: number) => void;
 export interface Notifier {
   publish(spaceId: string, seq: number): Promise<void>;
   /** Listens to one space, or to all spaces with '*'. */
-  subscribe(spaceId: string | '*', fn: SpaceListener): () => void;
+  subscribe(spaceId: string, fn: SpaceListener): () => void;
   close(): Promise<void>;
 }
 
