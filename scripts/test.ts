@@ -28,7 +28,7 @@ if (!process.env.FERRY_TEST_DATABASE_URL) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=300000', ...selected],
+  ['--test', '--test-concurrency=2', '--test-timeout=120000', ...selected],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

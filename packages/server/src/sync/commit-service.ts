@@ -103,16 +103,17 @@ export class CommitService {
       prepared.push(replayed.has(c.opId) ? this.#shallow(c) : await this.#prepare(space.id, c));
     await this.#checkChunks(actor.userId, prepared);
 
-    const names = new Map<string, string>();
-    const deviceName = async (id: string | null) => {
-      if (!id) return 'unknown device';
-      let n = names.get(id);
-      if (n === undefined) names.set(id, (n = (await this.#meta.devices.byId(id))?.name ?? 'unknown device'));
-      return n;
-    };
     const owner = await this.#meta.users.byId(space.ownerId);
     const outcome = await this.#meta.transaction(async (tx) => {
       await tx.sync.lockSpace(space.id);
+      // Reads inside the transaction go through `tx`: on SQLite the store's lock is held until it ends.
+      const names = new Map<string, string>();
+      const deviceName = async (id: string | null) => {
+        if (!id) return 'unknown device';
+        let n = names.get(id);
+        if (n === undefined) names.set(id, (n = (await tx.devices.byId(id))?.name ?? 'unknown device'));
+        return n;
+      };
       const usageBefore = owner?.quotaBytes ? await tx.files.usageOf(space.ownerId) : 0;
       const ctx = {
         tx,
