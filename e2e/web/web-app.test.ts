@@ -50,7 +50,7 @@ describe('web app in Chromium', { skip: skip ?? false }, () => {
 
   async function downloadVia(p: Page, click: () => Promise<void>): Promise<Buffer> {
     const [download] = await Promise.all([p.waitForEvent('download'), click()]);
-    return readFile((await download.path()));
+    return readFile(await download.path());
   }
 
   test('sign in', async () => {

@@ -91,30 +91,52 @@ export interface Device {
   revokedAt: number | null;
   current: boolean;
   /** Added by the telemetry API; absent on servers without it. */
-  lastSync?: SyncEvent | null;
+  lastSync?: LastSync | null;
   consecutiveFailures?: number;
 }
 
+/** The latest sync run of a device, as the devices list reports it. */
+export interface LastSync {
+  at: number;
+  status: 'ok' | 'failed' | 'partial';
+  files: number;
+  errors: number;
+  /** Mbit/s, when the device reported it. */
+  speed: number | null;
+  durationMs: number | null;
+  errorMessage: string | null;
+}
+
+/** One reported sync run (the server's snake_case wire format, mapped by DevicesApi.syncHistory). */
 export interface SyncEvent {
   id: string;
   deviceId: string;
+  /** ms since the epoch */
   timestamp: number;
   filesSynced: number;
   errors: number;
-  bytesUp: number;
-  bytesDown: number;
-  durationMs: number;
-  speed: number;
-  status: 'ok' | 'failed';
+  bytesUp: number | null;
+  bytesDown: number | null;
+  durationMs: number | null;
+  /** Mbit/s, when the device reported it. */
+  speed: number | null;
+  status: 'ok' | 'failed' | 'partial';
   errorMessage: string | null;
 }
 
 export interface FailingDevice {
   deviceId: string;
   name: string;
+  userId: string;
+  /** Failed syncs in a row, up to now. */
+  consecutiveFailures: number;
+  /** Failed syncs ever reported. */
   failures: number;
+  syncs: number;
   lastError: string | null;
+  lastFailureAt: number | null;
   lastSuccessAt: number | null;
+  lastSyncAt: number;
 }
 
 export interface Share {

@@ -50,3 +50,65 @@ export function FileIcon({ type, size = 32 }: { type: FileType; size?: number })
     </svg>
   );
 }
+
+/** Device-kind icons (line drawings in the text colour; emoji fonts are not everywhere). */
+export function DeviceIcon({ kind, size = 32 }: { kind: string; size?: number }) {
+  let shape;
+  switch (kind) {
+    case 'mobile':
+      shape = (
+        <>
+          <rect x="10" y="3" width="12" height="26" rx="2" />
+          <path d="M14.5 25.5h3" />
+        </>
+      );
+      break;
+    case 'watch':
+      shape = (
+        <>
+          <rect x="9" y="9" width="14" height="14" rx="3" />
+          <path d="M12 9V4h8v5M12 23v5h8v-5" />
+        </>
+      );
+      break;
+    case 'web':
+      shape = (
+        <>
+          <circle cx="16" cy="16" r="12" />
+          <path d="M4 16h24M16 4c-4 4-4 20 0 24M16 4c4 4 4 20 0 24" />
+        </>
+      );
+      break;
+    case 'desktop':
+      shape = (
+        <>
+          <rect x="3" y="6" width="26" height="16" rx="1.5" />
+          <path d="M1 26h30" />
+        </>
+      );
+      break;
+    default:
+      shape = (
+        <>
+          <rect x="4" y="6" width="24" height="8" rx="1.5" />
+          <rect x="4" y="18" width="24" height="8" rx="1.5" />
+          <path d="M8 10h2M8 22h2" />
+        </>
+      );
+  }
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 32 32"
+      aria-hidden="true"
+      className="icon"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+      strokeLinecap="round"
+    >
+      {shape}
+    </svg>
+  );
+}

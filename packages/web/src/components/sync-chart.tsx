@@ -2,7 +2,7 @@
 // run failed), red ticks for errors, and a line for transfer speed on its own scale.
 
 import type { SyncEvent } from '@ferry/client/api/index';
-import { formatDate, formatSpeed } from '../lib/format.ts';
+import { formatDate, formatMbps } from '../lib/format.ts';
 
 const W = 320;
 const H = 120;
@@ -12,18 +12,28 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
   const runs = [...events].sort((a, b) => a.timestamp - b.timestamp);
   if (runs.length === 0) return <p className="meta">No sync runs reported yet.</p>;
   const maxFiles = Math.max(1, ...runs.map((e) => Math.max(e.filesSynced, e.errors)));
-  const maxSpeed = Math.max(1, ...runs.map((e) => e.speed));
+  const maxSpeed = Math.max(1, ...runs.map((e) => e.speed ?? 0));
   const iw = W - PAD.l - PAD.r;
   const ih = H - PAD.t - PAD.b;
   const step = iw / runs.length;
   const bw = Math.max(2, step * 0.7);
   const y = (v: number) => PAD.t + ih - (v / maxFiles) * ih;
   const ys = (v: number) => PAD.t + ih - (v / maxSpeed) * ih;
+  // The speed line skips runs that reported no speed.
+  let pen = 'M';
   const line = runs
-    .map((e, i) => `${i ? 'L' : 'M'}${(PAD.l + i * step + step / 2).toFixed(1)},${ys(e.speed).toFixed(1)}`)
+    .map((e, i) => {
+      if (e.speed === null) {
+        pen = 'M';
+        return '';
+      }
+      const seg = `${pen}${(PAD.l + i * step + step / 2).toFixed(1)},${ys(e.speed).toFixed(1)}`;
+      pen = 'L';
+      return seg;
+    })
     .join('');
-  const failed = runs.filter((e) => e.status === 'failed').length;
-  const summary = `${runs.length} sync runs from ${formatDate(runs[0].timestamp)} to ${formatDate(runs[runs.length - 1].timestamp)}: ${failed} failed, up to ${maxFiles} files per run, top speed ${formatSpeed(maxSpeed)}.`;
+  const failed = runs.filter((e) => e.status !== 'ok').length;
+  const summary = `${runs.length} sync runs from ${formatDate(runs[0].timestamp)} to ${formatDate(runs[runs.length - 1].timestamp)}: ${failed} failed, up to ${maxFiles} files per run, top speed ${formatMbps(maxSpeed)}.`;
   return (
     <figure className="chart">
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary} preserveAspectRatio="none">
@@ -43,9 +53,9 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
                 y={y(e.filesSynced)}
                 width={bw}
                 height={Math.max(1, PAD.t + ih - y(e.filesSynced))}
-                className={e.status === 'failed' ? 'bar failed' : 'bar'}
+                className={e.status === 'ok' ? 'bar' : 'bar failed'}
               >
-                <title>{`${formatDate(e.timestamp)}: ${e.filesSynced} files, ${e.errors} errors, ${formatSpeed(e.speed)}${e.errorMessage ? ` — ${e.errorMessage}` : ''}`}</title>
+                <title>{`${formatDate(e.timestamp)}: ${e.filesSynced} files, ${e.errors} errors${e.speed !== null ? `, ${formatMbps(e.speed)}` : ''}${e.errorMessage ? ` — ${e.errorMessage}` : ''}`}</title>
               </rect>
               {e.errors > 0 && <rect x={x} y={y(e.errors)} width={bw} height={2} className="err" />}
             </g>
@@ -62,7 +72,7 @@ export function SyncChart({ events }: { events: SyncEvent[] }) {
       <figcaption className="legend">
         <span className="k files">files</span> <span className="k failed">failed run</span>{' '}
         <span className="k errors">errors</span>{' '}
-        <span className="k speed">speed (max {formatSpeed(maxSpeed)})</span>
+        <span className="k speed">speed (max {formatMbps(maxSpeed)})</span>
       </figcaption>
     </figure>
   );

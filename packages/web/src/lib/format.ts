@@ -30,6 +30,11 @@ export function formatSpeed(bytesPerSec: number): string {
   return `${formatSize(Math.round(bytesPerSec))}/s`;
 }
 
+/** Network speed as devices report it (Mbit/s). */
+export function formatMbps(mbps: number): string {
+  return `${mbps < 10 ? mbps.toFixed(1) : Math.round(mbps)} Mbit/s`;
+}
+
 export type FileType =
   'folder' | 'image' | 'video' | 'audio' | 'text' | 'code' | 'archive' | 'pdf' | 'activity' | 'file';
 

@@ -2,14 +2,13 @@
 // that keep failing. The telemetry endpoints may be missing on older servers: then say so.
 
 import { useState } from 'react';
-import { isFerryApiError, type Device } from '@ferry/client/api/index';
+import { isFerryApiError, type Device, type SyncEvent } from '@ferry/client/api/index';
 import { client } from '../lib/api.ts';
 import { useApp, useAsync } from '../lib/app-state.ts';
 import { formatAgo, formatDate } from '../lib/format.ts';
 import { SyncChart } from '../components/sync-chart.tsx';
+import { DeviceIcon } from '../components/icons.tsx';
 import { ErrorNote } from '../components/dialog.tsx';
-
-const KIND_ICON: Record<string, string> = { desktop: '🖥', mobile: '📱', web: '🌐', watch: '⌚', other: '📦' };
 
 export default function DevicesScreen() {
   const { data, error, loading, reload } = useAsync(() => client.devices.list(), []);
@@ -34,13 +33,13 @@ export default function DevicesScreen() {
       ) : failing.data?.length === 0 ? (
         <p className="meta">No device is failing repeatedly.</p>
       ) : (
-        <ul className="plain-list failing">
+        <ul className="plain-list failing" aria-label="Devices failing repeatedly">
           {failing.data?.map((f) => (
             <li key={f.deviceId} className="row">
               <div className="name">
                 <span className="title">{f.name}</span>
                 <span className="meta">
-                  {f.failures} failures in a row · last success {formatAgo(f.lastSuccessAt)}
+                  {f.consecutiveFailures} failures in a row · last success {formatAgo(f.lastSuccessAt)}
                   {f.lastError ? ` · ${f.lastError}` : ''}
                 </span>
               </div>
@@ -87,12 +86,18 @@ function DeviceCard({ device: d, open, onChange }: { device: Device; open: boole
     [d.id, show],
   );
   const [error, setError] = useState<unknown>(null);
-  const last = d.lastSync ?? history.data?.events?.slice().sort((a, b) => b.timestamp - a.timestamp)[0];
+  const newest = history.data?.events?.reduce<SyncEvent | undefined>(
+    (a, e) => (!a || e.timestamp > a.timestamp ? e : a),
+    undefined,
+  );
+  const last = d.lastSync
+    ? { at: d.lastSync.at, status: d.lastSync.status }
+    : newest && { at: newest.timestamp, status: newest.status };
   return (
     <li className="card device" data-device={d.name}>
       <div className="device-head">
-        <span className="kind" aria-hidden="true">
-          {KIND_ICON[d.kind] ?? '📦'}
+        <span className="kind">
+          <DeviceIcon kind={d.kind} />
         </span>
         <div className="name">
           <span className="title">
@@ -100,7 +105,7 @@ function DeviceCard({ device: d, open, onChange }: { device: Device; open: boole
           </span>
           <span className="meta">
             {d.kind} · last seen {formatAgo(d.lastSeenAt)} · last sync{' '}
-            {last ? `${formatAgo(last.timestamp)} (${last.status === 'ok' ? 'ok' : 'failed'})` : 'never'}
+            {last ? `${formatAgo(last.at)} (${last.status === 'ok' ? 'ok' : 'failed'})` : 'never'}
             {d.consecutiveFailures ? ` · ${d.consecutiveFailures} failures in a row` : ''}
           </span>
         </div>
