@@ -28,6 +28,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEVICE_CACHE_MS = 5 * 60_000;
 const DEVICE_CACHE_MAX = 500_000;
 const PRUNE_STEP = 10_000;
+/** How long a fleet-wide query waits for queued events to be written. */
+const FRESHNESS_MS = 50;
 
 /** Who sends a report: a device (an access token) or a fleet ingest token. */
 export type Reporter =
@@ -338,8 +340,14 @@ export class TelemetryService {
     };
   }
 
+  /**
+   * Fleet-wide, so it must stay fast under heavy ingest: the queue is flushed first, but the query
+   * waits for it at most FRESHNESS_MS; under load it may miss the last few milliseconds of events.
+   */
   async repeatedFailures(reader: Reader, o: { min?: number; limit: number; offset: number }) {
-    await this.settle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, FRESHNESS_MS)))]);
+    clearTimeout(timer);
     return this.#o.meta.telemetry.failing({
       min: o.min ?? REPEATED_FAILURES_MIN,
       limit: o.limit,

@@ -36,7 +36,7 @@ void describe('fleet telemetry', () => {
   const log = captureLog();
   const post = (token: string, json: unknown, path = '/api/v1/sync-events') =>
     ts.request(path, { method: 'POST', token, json });
-   
+
   const get = async (token: string, path: string): Promise<{ status: number; body: Record<string, any> }> => {
     const res = await ts.request(path, { token });
     return { status: res.status, body: (await res.json()) as Record<string, never> };
@@ -91,8 +91,10 @@ void describe('fleet telemetry', () => {
     const failing: unknown[] = [];
     const off = ts.server.events.on('device.failing', (e) => failing.push(e));
     const t0 = Date.now() - 600_000;
+    // The listing waits for queued events only briefly (it must stay fast under load): settle first.
     const listed = async () =>
-      (await get(ts.adminToken, '/devices/repeated-failures')).body.devices.find(
+      (await ts.server.telemetry.settle(),
+      await get(ts.adminToken, '/devices/repeated-failures')).body.devices.find(
         (d: { deviceId: string }) => d.deviceId === dev.deviceId,
       );
     const fail = async (i: number) =>
@@ -267,6 +269,65 @@ void describe('fleet telemetry', () => {
       [dev.deviceId, true, 'ok', 0, 20],
     );
     assert.equal(typeof d.createdAt, 'number');
+  });
+
+  void it('defaults status from total_errors unless given, and counts events by status in /metrics', async () => {
+    const dev = await ts.user('hana');
+    const t0 = Date.now() - 60_000;
+    const count = async (status: string) =>
+      Number(
+        new RegExp(`ferry_sync_events_total\\{status="${status}"\\} (\\d+)`).exec(
+          await (await ts.request('/metrics')).text(),
+        )?.[1] ?? 0,
+      );
+    const [ok0, failed0] = [await count('ok'), await count('failed')];
+    await post(dev.token, [
+      seed(dev.deviceId, t0, 0),
+      seed(dev.deviceId, t0 + 1, 3),
+      seed(dev.deviceId, t0 + 2, 3, { status: 'ok' }),
+      seed(dev.deviceId, t0 + 3, 0, { status: 'failed' }),
+    ]);
+    const h = await get(dev.token, `/device/${dev.deviceId}/sync-history`);
+    assert.deepEqual(
+      h.body.events.map((e: { status: string; total_errors: number }) => [e.status, e.total_errors]),
+      [
+        ['failed', 0],
+        ['ok', 3],
+        ['failed', 3],
+        ['ok', 0],
+      ],
+    );
+    assert.equal((await count('ok')) - ok0, 2);
+    assert.equal((await count('failed')) - failed0, 2);
+  });
+
+  void it('serves the latest sync of a device from memory while the database is busy', async () => {
+    const dev = await ts.user('ivan');
+    const t0 = Date.now() - 60_000;
+    await post(dev.token, seed(dev.deviceId, t0, 0));
+    const me = [{ id: dev.deviceId, userId: dev.userId }];
+    assert.equal((await ts.server.telemetry.latest(me)).get(dev.deviceId)?.at, t0); // loads the cache
+    assert.equal(
+      (await post(dev.token, seed(dev.deviceId, t0 + 1000, 1, { error_message: 'eio' }))).status,
+      202,
+    );
+    let release!: () => void;
+    const held = ts.server.stores.meta.transaction(() => new Promise<void>((r) => (release = r)));
+    try {
+      // The database cannot answer while the transaction is held: the answer comes from memory.
+      const latest = await Promise.race([
+        ts.server.telemetry.latest(me),
+        new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 2000)),
+      ]);
+      assert.notEqual(latest, 'blocked');
+      const e = (
+        latest as Map<string, { at: number; status: string; errorMessage: string | null } | null>
+      ).get(dev.deviceId);
+      assert.deepEqual([e?.at, e?.status, e?.errorMessage], [t0 + 1000, 'failed', 'eio']);
+    } finally {
+      release();
+      await held;
+    }
   });
 
   void it('prunes events older than the retention age', async () => {
