@@ -7,6 +7,7 @@
 // - get(hash) returns the original bytes, verified; NOT_FOUND when absent; a corrupt copy throws
 //   HASH_MISMATCH rather than returning wrong bytes.
 // - has(hashes) returns the subset present. delete(hash) is idempotent. list() yields every hash.
+// - A chunk is visible to has()/get()/list() only once it is durable.
 
 export interface PutResult {
   /** False when the chunk was already stored. */
@@ -21,6 +22,8 @@ export interface ChunkStore {
   has(hashes: readonly string[]): Promise<Set<string>>;
   delete(hash: string): Promise<void>;
   list(): AsyncIterable<string>;
+  /** Finishes pending puts and releases files and handles; stores without any omit it. */
+  close?(): Promise<void>;
 }
 
 export const HASH_RE = /^[0-9a-f]{64}$/;

@@ -7,12 +7,25 @@ import { join } from 'node:path';
 import { testChunkStore } from './chunk-store.contract.ts';
 import { FsChunkStore } from './fs-chunk-store.ts';
 import { MemoryChunkStore } from './memory-chunk-store.ts';
+import { PackChunkStore } from './pack-chunk-store.ts';
 
 testChunkStore('MemoryChunkStore', async () => ({ store: new MemoryChunkStore() }));
 
 testChunkStore('FsChunkStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-chunks-'));
   return { store: new FsChunkStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+testChunkStore('PackChunkStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-packs-'));
+  const store = new PackChunkStore(dir, { packSize: 64 * 1024 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 });
 
 test('FsChunkStore: a corrupted chunk on disk is never served', async () => {
