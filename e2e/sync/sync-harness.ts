@@ -161,9 +161,9 @@ export class Device {
     );
   }
 
-  startDaemon(): void {
+  startDaemon(extra: string[] = []): void {
     this.daemonLog = '';
-    this.daemon = spawn(NODE, [MAIN, 'daemon', this.root, '--rescan', '5'], {
+    this.daemon = spawn(NODE, [MAIN, 'daemon', this.root, '--rescan', '5', ...extra], {
       env: this.env(),
       cwd: this.home,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -187,7 +187,10 @@ export class Device {
   }
 }
 
-/** path → sha256 of every file (and '/' suffix for folders), excluding .ferry. */
+/**
+ * path → sha256 of every file (and '/' suffix for folders), excluding .ferry. Names compare in NFC:
+ * the engine keeps a device's own spelling on its disk (as Syncthing does) and syncs the NFC form.
+ */
 export async function treeOf(root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const walk = async (dir: string, rel: string) => {
@@ -196,12 +199,13 @@ export async function treeOf(root: string): Promise<Map<string, string>> {
       const abs = join(dir, name);
       const st = await stat(abs).catch(() => null);
       if (!st) continue;
+      const key = `${rel}/${name.normalize('NFC')}`;
       if (st.isDirectory()) {
-        out.set(`${rel}/${name}/`, 'dir');
-        await walk(abs, `${rel}/${name}`);
+        out.set(`${key}/`, 'dir');
+        await walk(abs, key);
       } else
         out.set(
-          `${rel}/${name}`,
+          key,
           createHash('sha256')
             .update(await readFile(abs))
             .digest('hex'),

@@ -15,17 +15,16 @@ export function registerPutCommand(program: Command): void {
     .description('queue files for upload from anywhere on this device (sent now if online)')
     .argument('[files...]', 'local files (none: just send what is queued)')
     .option('--space <space>', 'space id or name')
-    .option('--to <path>', 'remote folder (or file name for a single file)', '/')
+    .option('--to <path>', 'remote folder the files go into', '/')
     .option('--evict', 'delete each local file once the server has confirmed its exact content')
     .option('--json', 'print the queue as JSON')
     .action((files: string[], o: { space?: string; to: string; evict?: boolean; json?: boolean }) =>
       run(async () => {
         const { client } = loggedInClient();
         const to = normalizeRemote(o.to);
-        const single = files.length === 1 && !o.to.endsWith('/') && o.to !== '/' && !to.endsWith('/');
         const entries = files.map((f) => {
           if (!statSync(f).isFile()) throw new Error(`${f} is not a file`);
-          const remotePath = single ? to : `${to === '/' ? '' : to}/${basename(f).normalize('NFC')}`;
+          const remotePath = `${to === '/' ? '' : to}/${basename(f).normalize('NFC')}`;
           return { localPath: f, remotePath, space: o.space, evict: o.evict };
         });
         await enqueuePuts(configDir(), entries);

@@ -71,7 +71,11 @@ export async function uploadMissingChunks(
     list.push({ hash: h, offset: w.offset, size: w.size });
     byFile.set(w.item, list);
   }
-  const batchBytes = o.batchBytes ?? 8 * 1024 * 1024;
+  // Under a bandwidth limit, bodies of a quarter second's worth keep the rate smooth (one 8 MiB
+  // body would pass at once and only the next one would wait).
+  const limited = o.limiter && !o.limiter.unlimited ? o.limiter.bytesPerSecond : 0;
+  const batchBytes =
+    o.batchBytes ?? (limited ? Math.min(8 << 20, Math.max(64 << 10, limited >> 2)) : 8 * 1024 * 1024);
   const maxInFlight = o.inFlight ?? 3;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
