@@ -216,7 +216,7 @@ async function screens(
     await shot(page, `trash-${size}`);
 
     await goto(page, t.url, '/devices');
-    await page.locator('[data-device="Laptop"] svg').waitFor();
+    await page.locator('[data-device="Laptop"] svg[role=img]').waitFor();
     await shot(page, `devices-${size}`);
 
     const state = await context.storageState();
@@ -260,7 +260,7 @@ export async function main(): Promise<void> {
     await page.locator('.row[data-name="Tax return.pdf"]').waitFor();
     await shot(page, 'files-phone-dark');
     await goto(page, t.url, '/devices');
-    await page.locator('[data-device="Laptop"] svg').waitFor();
+    await page.locator('[data-device="Laptop"] svg[role=img]').waitFor();
     await shot(page, 'devices-phone-dark');
     await dark.close();
   } finally {

@@ -80,25 +80,34 @@ describe('web app screens in Chromium', { skip: skip ?? false }, () => {
       uploadThroughput: 4 * 1024 * 1024,
     });
     const files = [
-      { name: 'a.jpg', mimeType: 'image/jpeg', buffer: randomBytes(1_000_000) },
-      { name: 'b.jpg', mimeType: 'image/jpeg', buffer: randomBytes(1_000_000) },
+      { name: 'a.jpg', mimeType: 'image/jpeg', buffer: randomBytes(2_000_000) },
+      { name: 'b.jpg', mimeType: 'image/jpeg', buffer: randomBytes(2_000_000) },
       { name: 'c.txt', mimeType: 'text/plain', buffer: Buffer.from('three') },
     ];
     try {
+      // Record every progress value the page shows, so the check does not depend on polling.
+      await page.evaluate(() => {
+        const seen: number[] = [];
+        (window as unknown as { __progress: number[] }).__progress = seen;
+        new MutationObserver(() =>
+          document
+            .querySelectorAll<HTMLProgressElement>('.uploads progress')
+            .forEach((p) => seen.push(p.value)),
+        ).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
       await page.locator('[data-testid=file-input]').setInputFiles(files);
       await page.getByTestId('queue-count').waitFor();
-      // Part-way: a bar between 0 and 100 %.
-      await page.waitForFunction(() =>
-        Array.from(document.querySelectorAll<HTMLProgressElement>('.uploads progress')).some(
-          (p) => p.value > 0 && p.value < 100,
-        ),
-      );
       assert.ok(
         (await page.locator('.uploads progress').count()) >= 2,
         'a progress bar per file waiting or in flight',
       );
       for (const f of files) await row(f.name).waitFor();
       await page.getByTestId('queue-count').waitFor({ state: 'detached' });
+      const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+      assert.ok(
+        seen.some((v) => v > 0 && v < 100),
+        `a bar showed partial progress (saw ${[...new Set(seen)].join(', ')})`,
+      );
     } finally {
       await cdp.send('Network.emulateNetworkConditions', {
         offline: false,

@@ -2,7 +2,7 @@
 // and drop (files and whole folders, through the offline queue), and per-entry actions.
 
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
-import type { FileInfo } from '@ferry/client/api/index';
+import type { FileInfo, ListPage } from '@ferry/client/api/index';
 import { client } from '../lib/api.ts';
 import { useApp } from '../lib/app-state.ts';
 import { fileType, formatDate, formatSize } from '../lib/format.ts';
@@ -37,6 +37,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
   const [entries, setEntries] = useState<FileInfo[] | null>(null);
   const [stale, setStale] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [tick, setTick] = useState(0);
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
@@ -52,23 +53,40 @@ export function BrowserScreen({ folder }: { folder: string }) {
   useEffect(() => {
     if (!spaceId) return;
     let live = true;
+    // A big folder on a blank screen shows each page as it arrives.
+    let partial: FileInfo[] | null = null;
     setError(null);
     void loadListing(spaceId, folder).then((c) => {
-      if (live && c) setEntries((cur) => cur ?? c.entries);
+      if (live && c) setEntries((cur) => (cur === null || cur === partial ? c.entries : cur));
     });
     (async () => {
       const all: FileInfo[] = [];
-      for await (const e of client.files.listAll(folder, { space: spaceId, limit: 1000 })) all.push(e);
+      let cursor: string | null = null;
+      do {
+        const page: ListPage = await client.files.list(folder, { space: spaceId, limit: 1000, cursor });
+        all.push(...page.entries);
+        cursor = page.cursor;
+        if (cursor && live) {
+          // Replaces nothing but a blank screen or the previous page's snapshot.
+          const prev = partial;
+          partial = all.slice();
+          const next = partial;
+          setEntries((cur) => (cur === null || cur === prev ? next : cur));
+          setLoadingMore(true);
+        }
+      } while (cursor);
       return all;
     })().then(
       (all) => {
         if (!live) return;
         setEntries(all);
+        setLoadingMore(false);
         setStale(null);
         void saveListing(spaceId, folder, all);
       },
       async (e: unknown) => {
         if (!live) return;
+        setLoadingMore(false);
         const cached = await loadListing(spaceId, folder);
         if (cached) {
           setEntries(cached.entries);
@@ -258,6 +276,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
         <>
           <p className="count" aria-live="polite">
             {shown.length} item{shown.length === 1 ? '' : 's'}
+            {loadingMore ? ', loading more…' : ''}
           </p>
           <VirtualList
             label="Files"
