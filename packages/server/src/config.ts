@@ -38,6 +38,11 @@ export interface ServerConfig {
   telemetryQueueMax: number;
   /** Folder of the owner's default space that watch uploads go to. FERRY_GARMIN_FOLDER. */
   garminFolder: string;
+  /**
+   * Token signing secret shared by every instance behind a load balancer (≥ 32 characters);
+   * unset: generated on first start into DATA/jwt-secret (mode 0600). FERRY_JWT_SECRET.
+   */
+  jwtSecret?: string;
   /** Where the JSON log goes instead of stdout (programmatic only: tests capture the log with it). */
   logStream?: { write(line: string): void };
 }
@@ -106,6 +111,11 @@ export const CONFIG_DOCS: { env: string; flag?: string; default: string; doc: st
     env: 'FERRY_TELEMETRY_QUEUE_MAX',
     default: String(DEFAULTS.telemetryQueueMax),
     doc: 'Sync events queued in memory before 503',
+  },
+  {
+    env: 'FERRY_JWT_SECRET',
+    default: '(generated into DATA/jwt-secret)',
+    doc: 'Token signing secret, ≥ 32 chars; the same on every instance',
   },
   {
     env: 'FERRY_GARMIN_FOLDER',
@@ -178,6 +188,9 @@ export function loadConfig(
       'expected an absolute folder path such as /Garmin/Activities',
     );
   }
+  const jwtSecret = overrides.jwtSecret ?? (env.FERRY_JWT_SECRET || undefined);
+  if (jwtSecret !== undefined && jwtSecret.length < 32)
+    throw new ConfigError('FERRY_JWT_SECRET', 'must be at least 32 characters');
   const adminPassword = overrides.adminPassword ?? env.FERRY_ADMIN_PASSWORD;
   if (adminPassword !== undefined && adminPassword.length < 8)
     throw new ConfigError('FERRY_ADMIN_PASSWORD', 'must be at least 8 characters');
@@ -188,6 +201,7 @@ export function loadConfig(
     databaseUrl,
     adminUser,
     adminPassword,
+    jwtSecret,
     openRegistration: flag(
       'FERRY_OPEN_REGISTRATION',
       overrides.openRegistration ?? env.FERRY_OPEN_REGISTRATION,

@@ -6,8 +6,9 @@ import { CONFIG_DOCS, ConfigError, loadConfig } from '@ferry/server/config';
 import { startServer } from '@ferry/server/start';
 
 export function registerServerCommand(program: Command): void {
+  const width = Math.max(...CONFIG_DOCS.map((d) => d.env.length));
   const table = CONFIG_DOCS.map(
-    (d) => `  ${d.env.padEnd(26)} ${(d.flag ?? '').padEnd(8)} ${d.doc} (default: ${d.default})`,
+    (d) => `  ${d.env.padEnd(width)} ${(d.flag ?? '').padEnd(8)} ${d.doc} (default: ${d.default})`,
   ).join('\n');
   program
     .command('server')

@@ -129,7 +129,6 @@ export class FilesApi {
   restoreVersion(id: string, version: number): Promise<FileInfo> {
     return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/restore`, {
       json: { version },
-      idempotent: true,
     });
   }
 

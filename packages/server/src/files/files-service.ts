@@ -261,10 +261,14 @@ export class FilesService {
       let path = e.path;
       if (e.deleted) path = await freePath(tx, spaceId, e.path, e.id);
       const written = await ensureParents(tx, spaceId, path, actor.deviceId);
+      // Only the content comes from the old version: the op id and base belong to the new write.
       const w = await writeEntry(tx, spaceId, {
-        ...v,
         fileId: id,
         path,
+        kind: v.kind,
+        size: v.size,
+        contentHash: v.contentHash,
+        manifestId: v.manifestId,
         mtime: v.mtime,
         deleted: false,
         deviceId: actor.deviceId,

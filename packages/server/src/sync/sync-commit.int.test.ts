@@ -476,3 +476,26 @@ void test('chunksDelta against the base manifest, and manifest deltas on the way
   ]);
   assert.equal(rw.body.error?.code, 'DELTA_BASE_UNKNOWN');
 });
+
+void test('an older version written by a sync commit can be restored through the file API', async () => {
+  const v1 = await create('/restore-me.txt', 'first');
+  const c2 = await content(t, laptop.token, text('second'));
+  await commit(t, laptop.token, S, [
+    {
+      opId: op(),
+      fileId: v1.fileId,
+      path: '/restore-me.txt',
+      kind: 'file',
+      baseVersionId: v1.versionId,
+      ...c2,
+    },
+  ]);
+  const res = await t.request(`/api/v1/files/${v1.fileId}/restore`, {
+    method: 'POST',
+    token: laptop.token,
+    json: { version: 1 },
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal((await res.json()).version, 3);
+  assert.equal(await download('/restore-me.txt'), 'first');
+});
