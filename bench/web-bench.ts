@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
@@ -45,6 +46,11 @@ export async function initialBundle(): Promise<{
       return { file: src, kb: bytes.length / 1024, gzKB: gzKB(bytes) };
     }),
   );
+  // Inline classic scripts (the listing prefetch) run before the bundle: they count too.
+  for (const [n, m] of [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].entries()) {
+    const bytes = Buffer.from(m[1]);
+    files.push({ file: `index.html inline script ${n + 1}`, kb: bytes.length / 1024, gzKB: gzKB(bytes) });
+  }
   return { files, gzKB: files.reduce((s, f) => s + f.gzKB, 0) };
 }
 
@@ -301,7 +307,11 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
         ),
       ],
     );
-    console.log(`\n  seeding ${N} files through batched commits: ${(seedMs / 1000).toFixed(1)} s`);
+    const load = loadavg().map((x) => x.toFixed(1));
+    console.log(
+      `\n  machine: ${cpus().length} CPUs, load average ${load.join(' ')} (other work shares the CPUs)`,
+    );
+    console.log(`  seeding ${N} files through batched commits: ${(seedMs / 1000).toFixed(1)} s`);
     const file = await writeResult('web', {
       entries: N,
       runs: RUNS,
@@ -316,6 +326,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
       runsDetail: results,
       targetMs: TARGET_MS,
       seedMs,
+      machine: { cpus: cpus().length, loadavg: loadavg() },
       pass: bundle.gzKB <= TARGET_KB && worst <= TARGET_MS,
     });
     console.log(`\nwrote ${file}`);

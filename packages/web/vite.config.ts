@@ -1,11 +1,31 @@
 // Vite build of the Ferry PWA. Output goes to packages/web/dist, which the server serves at "/".
 
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, transformWithOxc, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 
+/**
+ * Inlines src/prefetch.ts into index.html as a classic script, so it runs while the bundle is
+ * still loading (a second module entry would be merged into the bundle).
+ */
+function inlinePrefetch(): Plugin {
+  const file = new URL('./src/prefetch.ts', import.meta.url);
+  return {
+    name: 'ferry-inline-prefetch',
+    async transformIndexHtml() {
+      const ts = readFileSync(file, 'utf8');
+      const { code } = await transformWithOxc(ts, file.pathname, { lang: 'ts' });
+      // The module's one `export` is a type: drop any export keyword and wrap in a function scope.
+      const js = `(function(){${code.replace(/^export\s+(?:\{\s*\};?)?/gm, '')}})();`;
+      return [{ tag: 'script', children: js, injectTo: 'head' }];
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [
+    inlinePrefetch(),
     react(),
     VitePWA({
       // main.tsx registers the worker itself; nothing is injected into index.html.

@@ -7,6 +7,7 @@ import { client } from '../lib/api.ts';
 import { useApp } from '../lib/app-state.ts';
 import { fileType, formatDate, formatSize } from '../lib/format.ts';
 import { loadListing, saveListing } from '../lib/listing-cache.ts';
+import { takePrefetch } from '../lib/prefetch-listing.ts';
 import { folderRoute, linkClick, navigate } from '../lib/router.ts';
 import { enqueue, onUploaded } from '../lib/upload-queue.ts';
 import { FileIcon } from '../components/icons.tsx';
@@ -62,8 +63,12 @@ export function BrowserScreen({ folder }: { folder: string }) {
     (async () => {
       const all: FileInfo[] = [];
       let cursor: string | null = null;
-      do {
-        const page: ListPage = await client.files.list(folder, { space: spaceId, limit: 1000, cursor });
+      // On the page the app opened with, the pages already on their way (src/prefetch.ts).
+      let early = takePrefetch(spaceId, folder);
+      for (let i = 0; ; i++) {
+        let page: ListPage | null = null;
+        if (early) page = await early(i).catch(() => (early = null));
+        page ??= await client.files.list(folder, { space: spaceId, limit: 1000, cursor });
         all.push(...page.entries);
         cursor = page.cursor;
         if (cursor && live) {
@@ -74,8 +79,8 @@ export function BrowserScreen({ folder }: { folder: string }) {
           setEntries((cur) => (cur === null || cur === prev ? next : cur));
           setLoadingMore(true);
         }
-      } while (cursor);
-      return all;
+        if (!cursor) return all;
+      }
     })().then(
       (all) => {
         if (!live) return;
