@@ -2,6 +2,15 @@
 // (bounded: a full queue is a 503 with Retry-After), keeps each device's latest sync in memory,
 // raises the "failing device" alert once per streak, serves history, failures and summaries, and
 // prunes old events in the background.
+//
+// What "accepted" (202) guarantees: the events passed validation and are in the bounded in-memory
+// queue. From there they are written in batches by a TelemetryWriter (a worker thread with its own
+// SQLite connection, or the PostgreSQL pool), each batch in one transaction committed with an
+// fsync. A clean shutdown (SIGTERM, close()) stops taking events and drains the queue before the
+// database closes, so every accepted event is stored. A crash or power loss loses the events still
+// in the queue (at most queueMax, in practice the last ~lingerMs + one commit of them) and never
+// anything of a committed batch. Reads that must see an accepted event (history, summary) wait for
+// the queue first (settle).
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
@@ -16,6 +25,7 @@ import type {
 } from '../store/meta/sql-telemetry-store.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { IngestQueue } from './ingest-queue.ts';
+import { telemetryWriterFor, type TelemetryWriter } from './telemetry-writer.ts';
 import { createTelemetryMetrics, type TelemetryMetrics } from './telemetry-metrics.ts';
 
 /** The third failure in a row raises the alert; "repeated failures" are more than three. */
@@ -75,6 +85,8 @@ export interface TelemetryServiceOptions {
   pruneIntervalMs?: number;
   /** Group commit: how long a partial batch waits for more events (ms). Default 25. */
   lingerMs?: number;
+  /** Where batches are written; default telemetryWriterFor(meta) (a worker thread for SQLite files). */
+  writer?: TelemetryWriter;
 }
 
 const ISO_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -98,11 +110,13 @@ export class TelemetryService {
   readonly #queue: IngestQueue<SyncEventRecord>;
   readonly #devices = new Map<string, DeviceEntry>();
   readonly #metrics: TelemetryMetrics;
+  readonly #writer: TelemetryWriter;
   #pruneTimer: NodeJS.Timeout | undefined;
   #pruning: Promise<void> | undefined;
 
   constructor(o: TelemetryServiceOptions) {
     this.#o = o;
+    this.#writer = o.writer ?? telemetryWriterFor(o.meta);
     this.#queue = new IngestQueue({
       capacity: o.queueMax,
       maxBatch: 5000,
@@ -134,6 +148,7 @@ export class TelemetryService {
     clearInterval(this.#pruneTimer);
     await this.#queue.close();
     await this.#pruning;
+    await this.#writer.close();
   }
 
   /** Resolves when every event accepted so far is in the database (read-your-writes for queries). */
@@ -226,7 +241,7 @@ export class TelemetryService {
 
   async #commit(batch: SyncEventRecord[]): Promise<void> {
     const stop = this.#metrics.commitSeconds.startTimer();
-    const outcomes = await this.#o.meta.transaction((tx) => tx.telemetry.record(batch));
+    const outcomes = await this.#writer.record(batch);
     stop();
     let ok = 0;
     for (const e of batch) if (e.status === 'ok') ok++;

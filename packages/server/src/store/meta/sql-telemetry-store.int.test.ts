@@ -1,5 +1,5 @@
 // SqlTelemetryStore against real SQLite (temp dir) and PostgreSQL (when FERRY_TEST_DATABASE_URL is
-// set): the streak rule across batches, stale batches, history paging, failing devices, pruning.
+// set), and batches written by the SQLite writer thread: the streak rule across batches, stale batches, history paging, failing devices, pruning.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMetaStore, type SqlMetaStore } from './sql-meta-store.ts';
-import type { SyncEventRecord, SyncStatus } from './sql-telemetry-store.ts';
+import type { BatchOutcome, SyncEventRecord, SyncStatus } from './sql-telemetry-store.ts';
+import { WorkerTelemetryWriter } from '../../devices/telemetry-writer.ts';
 import { PG_SKIP, createTestDatabase } from '../../testing/pg-test-db.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -37,16 +38,23 @@ function ev(
 
 function suite(
   name: string,
-  open: () => Promise<{ meta: SqlMetaStore; done: () => Promise<void> }>,
+  open: () => Promise<{
+    meta: SqlMetaStore;
+    done: () => Promise<void>;
+    /** How batches are written; default a MetaStore transaction. */
+    record?: (events: SyncEventRecord[]) => Promise<BatchOutcome[]>;
+  }>,
   skip: string | false = false,
 ) {
   void describe(`SqlTelemetryStore (${name})`, { skip }, () => {
     let meta: SqlMetaStore;
     let done: () => Promise<void>;
-    const record = (events: SyncEventRecord[]) => meta.transaction((tx) => tx.telemetry.record(events));
+    let record = (events: SyncEventRecord[]) => meta.transaction((tx) => tx.telemetry.record(events));
 
     before(async () => {
-      ({ meta, done } = await open());
+      let r: typeof record | undefined;
+      ({ meta, done, record: r } = await open());
+      if (r) record = r;
       await meta.users.create({ id: 'u1', username: 'u1', passwordHash: 'x', role: 'user' });
       await meta.users.create({ id: 'u2', username: 'u2', passwordHash: 'x', role: 'user' });
       for (const d of ['a', 'b', 'c'])
@@ -151,6 +159,24 @@ suite('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-telemetry-'));
   const meta = await openMetaStore(join(dir, 'ferry.db'), { durable: false });
   return { meta, done: async () => (await meta.close(), await rm(dir, { recursive: true, force: true })) };
+});
+
+// The server's path for SQLite files: batches written by the writer thread's own connection, read
+// back through the main one.
+suite('sqlite, writer thread', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-telemetry-'));
+  const path = join(dir, 'ferry.db');
+  const meta = await openMetaStore(path);
+  const writer = new WorkerTelemetryWriter({ path });
+  return {
+    meta,
+    record: (events) => writer.record(events),
+    done: async () => {
+      await writer.close();
+      await meta.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 });
 
 suite(
