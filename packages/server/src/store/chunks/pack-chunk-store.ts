@@ -15,6 +15,7 @@ import { FerryError, NotFoundError } from '@ferry/core/errors';
 import { HASH_RE, type ChunkStore, type PutResult } from './chunk-store.ts';
 import { sha256Hex, verify } from './chunk-codec.ts';
 import { fsyncDir } from './fs-chunk-store.ts';
+import { ChunkCompressor } from './chunk-compressor.ts';
 import { PackIndex, type IndexEntry } from './pack-index.ts';
 import {
   PACK_HEADER_SIZE,
@@ -73,6 +74,7 @@ export class PackChunkStore implements ChunkStore {
   /** Packs never appended to again after a failed batch. */
   readonly #abandoned = new Set<number>();
   #closed = false;
+  readonly #compressor = new ChunkCompressor();
   #batches = 0;
   #records = 0;
 
@@ -176,7 +178,7 @@ export class PackChunkStore implements ChunkStore {
   }
 
   async #append(hash: Buffer, data: Uint8Array): Promise<PutResult> {
-    const { flags, body } = await encodeBody(data);
+    const { flags, body } = await encodeBody(data, this.#compressor);
     await new Promise<void>((resolve, reject) => {
       if (this.#closed) throw new FerryError('INTERNAL', 'chunk store is closed');
       this.#queue.push({ hash, size: data.length, flags, body, done: (e) => (e ? reject(e) : resolve()) });
@@ -348,5 +350,6 @@ export class PackChunkStore implements ChunkStore {
     for (const r of this.#readers.values()) await r.fh.then((h) => h.close()).catch(() => undefined);
     this.#readers.clear();
     this.#index?.close();
+    this.#compressor.close();
   }
 }

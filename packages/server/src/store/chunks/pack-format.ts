@@ -7,8 +7,9 @@
 // `size` is the chunk's length, `storedSize` the body's (zstd when flags has ZSTD, else raw).
 
 import { promisify } from 'node:util';
-import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
+import { zstdDecompress } from 'node:zlib';
 import { FerryError } from '@ferry/core/errors';
+import { looksIncompressible, type ChunkCompressor } from './chunk-compressor.ts';
 
 export const PACK_MAGIC = Buffer.from('FERRYPK1', 'latin1');
 export const PACK_HEADER_SIZE = PACK_MAGIC.length;
@@ -18,7 +19,6 @@ export const FLAG_ZSTD = 1;
 /** Largest chunk a record may hold: a header whose length is beyond it is torn or corrupt. */
 export const MAX_RECORD_BODY = 64 * 1024 * 1024;
 
-const compress = promisify(zstdCompress);
 const decompress = promisify(zstdDecompress);
 
 export interface EncodedChunk {
@@ -27,11 +27,9 @@ export interface EncodedChunk {
 }
 
 /** zstd level 1 when it saves at least 1/16 of a chunk of 512 bytes or more; raw otherwise. */
-export async function encodeBody(data: Uint8Array): Promise<EncodedChunk> {
-  if (data.length >= 512) {
-    const z = await compress(data, {
-      params: { [constants.ZSTD_c_compressionLevel]: 1, [constants.ZSTD_c_contentSizeFlag]: 1 },
-    });
+export async function encodeBody(data: Uint8Array, compressor: ChunkCompressor): Promise<EncodedChunk> {
+  if (data.length >= 512 && !looksIncompressible(data)) {
+    const z = await compressor.compress(data);
     if (z.length < data.length - (data.length >> 4)) return { flags: FLAG_ZSTD, body: z };
   }
   return { flags: 0, body: data };

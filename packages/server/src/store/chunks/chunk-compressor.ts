@@ -1,0 +1,105 @@
+// zstd for chunks at rest, tuned for many small buffers. One-shot zstdCompress() builds a fresh
+// compression context per call and costs ~0.7 ms of main-thread time per 32 KiB chunk; here a few
+// long-lived streams each compress one chunk at a time and end a frame per chunk with
+// flush(ZSTD_e_end), so every output is a standalone frame that zstdDecompress() reads. Chunks that
+// look incompressible (byte entropy of a sample near 8 bits) skip zstd altogether.
+
+import { constants, createZstdCompress, type ZstdCompress } from 'node:zlib';
+
+const SAMPLE = 4096;
+/** Bits per byte above which a sample is treated as random (encrypted, already compressed). */
+const RANDOM_ENTROPY = 7.8;
+
+/** Shannon entropy (bits per byte) of up to SAMPLE bytes from the middle of `data`. */
+export function sampleEntropy(data: Uint8Array): number {
+  const start = data.length > SAMPLE ? (data.length - SAMPLE) >> 1 : 0;
+  const n = Math.min(SAMPLE, data.length);
+  const counts = new Uint32Array(256);
+  for (let i = start; i < start + n; i++) counts[data[i]]++;
+  let e = 0;
+  for (let i = 0; i < 256; i++) {
+    if (counts[i] === 0) continue;
+    const p = counts[i] / n;
+    e -= p * Math.log2(p);
+  }
+  return e;
+}
+
+/** Random bytes score ~7.95 bits per byte on a 4 KiB sample; text ~4.5; zstd rarely gains above 7.8. */
+export function looksIncompressible(data: Uint8Array): boolean {
+  return data.length >= 1024 && sampleEntropy(data) > RANDOM_ENTROPY;
+}
+
+class Lane {
+  #stream: ZstdCompress | undefined;
+  #out: Buffer[] = [];
+  #tail: Promise<unknown> = Promise.resolve();
+  pending = 0;
+
+  #open(): ZstdCompress {
+    if (this.#stream) return this.#stream;
+    const s = createZstdCompress({
+      params: { [constants.ZSTD_c_compressionLevel]: 1 },
+      chunkSize: 160 * 1024, // one output piece for any chunk up to 128 KiB
+    });
+    s.on('data', (d: Buffer) => this.#out.push(d));
+    s.on('error', () => {
+      if (this.#stream === s) this.#stream = undefined;
+    });
+    return (this.#stream = s);
+  }
+
+  compress(data: Uint8Array): Promise<Buffer> {
+    this.pending++;
+    const run = async () => {
+      const s = this.#open();
+      this.#out = [];
+      try {
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', reject);
+          s.write(data);
+          s.flush(constants.ZSTD_e_end, () => {
+            s.off('error', reject);
+            resolve();
+          });
+        });
+        return this.#out.length === 1 ? this.#out[0] : Buffer.concat(this.#out);
+      } catch (e) {
+        this.#stream = undefined;
+        s.destroy();
+        throw e;
+      } finally {
+        this.#out = [];
+        this.pending--;
+      }
+    };
+    const p = this.#tail.then(run, run);
+    this.#tail = p.catch(() => undefined);
+    return p;
+  }
+
+  close(): void {
+    this.#stream?.destroy();
+    this.#stream = undefined;
+  }
+}
+
+/** Compresses on `lanes` reused zstd contexts (each runs on libuv's thread pool). */
+export class ChunkCompressor {
+  readonly #lanes: Lane[];
+
+  constructor(lanes = 2) {
+    this.#lanes = Array.from({ length: lanes }, () => new Lane());
+  }
+
+  /** One zstd frame holding `data`. */
+  compress(data: Uint8Array): Promise<Buffer> {
+    let lane = this.#lanes[0];
+    for (const l of this.#lanes) if (l.pending < lane.pending) lane = l;
+    return lane.compress(data);
+  }
+
+  close(): void {
+    for (const l of this.#lanes) l.close();
+  }
+}
