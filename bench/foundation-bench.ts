@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Chunker } from '../packages/core/src/fastcdc.ts';
 import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
-import { fmt, printTable, rsyncLoopback, startChildServer, writeResult } from './lib.ts';
+import { fmt, machineLoad, printTable, rsyncLoopback, startChildServer, writeResult } from './lib.ts';
 
 const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '8' } } });
 const concurrency = Number(values.concurrency);
@@ -45,11 +45,17 @@ const plan = corpusPlan();
 const totalBytes = plan.reduce((n, f) => n + f.size, 0);
 await writeCorpus(dir, plan);
 
+const load = await machineLoad();
 const server = await startChildServer();
 let uploadSeconds: number;
 let peakRss: number;
+let serverCpu: number;
+let clientCpu: number;
+const idleRss = await server.rss();
 try {
   const queue = [...plan];
+  const cpu0 = await server.cpuSeconds();
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -66,6 +72,9 @@ try {
     }),
   );
   uploadSeconds = (performance.now() - t0) / 1000;
+  serverCpu = (await server.cpuSeconds()) - cpu0;
+  const c = process.cpuUsage(client0);
+  clientCpu = (c.user + c.system) / 1e6;
   peakRss = await server.peakRss();
 } finally {
   await server.stop();
@@ -87,8 +96,13 @@ printTable('Foundation benchmark (issue 2)', [
       ? 'rsync missing'
       : `rsync ${fmt.s(rsyncSeconds)} (ratio ${(uploadSeconds / rsyncSeconds).toFixed(2)}×)`,
   ],
-  ['server peak RSS during upload', fmt.mib(peakRss), '≤ 120 MiB', ''],
+  ['server CPU during upload (user+sys)', fmt.s(serverCpu), '', `client ${fmt.s(clientCpu)}`],
+  ['server peak RSS during upload', fmt.mib(peakRss), '≤ 120 MiB', `idle ${fmt.mib(idleRss)}`],
 ]);
+if (load.load1 > load.cores)
+  console.log(
+    `\nnote: load average ${load.load1.toFixed(1)} on ${load.cores} cores — wall times are inflated`,
+  );
 const file = await writeResult('foundation', {
   chunkHashMBps: chunkOnly / 1e6,
   chunkHashFileHashMBps: chunkAndFile / 1e6,
@@ -97,6 +111,11 @@ const file = await writeResult('foundation', {
   rsyncSeconds,
   ratioToRsync: rsyncSeconds ? uploadSeconds / rsyncSeconds : null,
   serverPeakRssMiB: peakRss / MiB,
+  serverIdleRssMiB: idleRss / MiB,
+  serverCpuSeconds: serverCpu,
+  clientCpuSeconds: clientCpu,
+  load1AtStart: load.load1,
+  cores: load.cores,
   concurrency,
 });
 console.log(`\nwrote ${file}`);

@@ -18,12 +18,29 @@ export interface ChildServer {
   token: string;
   /** Peak resident set size so far (VmHWM), bytes. */
   peakRss(): Promise<number>;
+  /** Resident set size now (VmRSS), bytes. */
+  rss(): Promise<number>;
+  /** CPU seconds the server has used so far. */
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
 export async function readRss(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) * 1024;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+export async function readCpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** The 1-minute load average and the core count: a run on a busy machine says so in its results. */
+export async function machineLoad(): Promise<{ load1: number; cores: number }> {
+  const { availableParallelism, loadavg } = await import('node:os');
+  return { load1: loadavg()[0], cores: availableParallelism() };
 }
 
 export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
@@ -61,6 +78,8 @@ export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<Chi
     dataDir,
     token: accessToken,
     peakRss: () => readRss(pid),
+    rss: () => readRss(pid, 'VmRSS'),
+    cpuSeconds: () => readCpuSeconds(pid),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
