@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PHONE, browserSkipReason, ensureWebBuild, launchBrowser } from './browser-harness.ts';
 
@@ -248,6 +248,45 @@ describe('web app screens in Chromium', { skip: skip ?? false }, () => {
     await page.getByLabel('Password').fill('carol-password-1');
     await page.getByRole('button', { name: 'Create user' }).click();
     await page.locator('.row').filter({ hasText: 'carol' }).waitFor();
+  });
+
+  test('a folder of 2,500 entries lists completely, with only the rows in view in the DOM', async () => {
+    const { spaces } = (await (await t.request('/api/v1/spaces', { token: t.adminToken })).json()) as {
+      spaces: { id: string; isDefault: boolean }[];
+    };
+    const space = spaces.find((x) => x.isDefault)!.id;
+    const body = Buffer.from('x');
+    const hash = createHash('sha256').update(body).digest('hex');
+    await t.request('/api/v1/files/upload?path=/seed.txt', {
+      method: 'POST',
+      token: t.adminToken,
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    for (let start = 0; start < 2500; start += 1000) {
+      const changes = Array.from({ length: Math.min(1000, 2500 - start) }, (_, k) => ({
+        opId: randomUUID(),
+        path: `/Big/f-${String(start + k).padStart(5, '0')}.txt`,
+        kind: 'file',
+        baseVersionId: null,
+        size: 1,
+        mtime: Date.now(),
+        contentHash: hash,
+        chunks: [{ hash, size: 1 }],
+      }));
+      const res = await t.request(`/api/v1/spaces/${space}/commit`, {
+        method: 'POST',
+        token: t.adminToken,
+        json: { changes },
+      });
+      assert.equal(res.status, 200);
+    }
+    await page.goto(t.url + '/files/Big');
+    await page.getByText('2500 items', { exact: true }).waitFor();
+    assert.ok((await page.locator('.row').count()) < 100, 'the list is virtualized');
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await row('f-02499.txt').waitFor();
+    await row('f-00000.txt').waitFor({ state: 'detached' });
   });
 
   test('checkpoints: works when the server has the API, and says so plainly when it does not', async () => {

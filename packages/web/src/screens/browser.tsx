@@ -231,7 +231,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
             Upload
           </button>
           <button type="button" onClick={() => dirInput.current?.click()}>
-            Folder ↑
+            Upload folder
           </button>
           <button type="button" onClick={() => setModal({ kind: 'mkdir' })}>
             New folder
