@@ -141,6 +141,11 @@ describe('web app screens in Chromium', { skip: skip ?? false }, () => {
     await row('a.jpg').waitFor();
     await row('c.txt').waitFor({ state: 'detached' });
     assert.equal(await row('Camera').count(), 0);
+    // The whole space: the server finds a file two folders down.
+    await page.getByLabel('Search by name').fill('two');
+    await page.getByText('Nothing matches your search.').waitFor();
+    await page.getByLabel('Search the whole space').check();
+    await row('two.dng').getByText('in /Holiday/Camera/Raw').waitFor();
     await page.getByLabel('Search by name').fill('');
     await page.getByLabel('Sort by').selectOption('size:asc');
     const names = await page

@@ -100,6 +100,16 @@ export class FilesApi {
     return this.#t.json('DELETE', `/api/v1/files/${encodeURIComponent(id)}`);
   }
 
+  /** Files and folders of a space whose name contains `q` (case-insensitive). */
+  async search(q: string, o: SpaceOption & { signal?: AbortSignal } = {}): Promise<FileInfo[]> {
+    return (
+      await this.#t.json<{ entries: FileInfo[] }>('GET', '/api/v1/files/search', {
+        query: { q, space: o.space },
+        signal: o.signal,
+      })
+    ).entries;
+  }
+
   /** Renames or moves a file or folder to a new absolute path. */
   move(id: string, path: string): Promise<FileInfo> {
     return this.#t.json('POST', `/api/v1/files/${encodeURIComponent(id)}/move`, {

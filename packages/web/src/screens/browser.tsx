@@ -119,9 +119,32 @@ export function BrowserScreen({ folder }: { folder: string }) {
     [folder],
   );
 
+  // "Whole space": the server searches every folder by name (debounced while typing).
+  const [everywhere, setEverywhere] = useState(false);
+  const [found, setFound] = useState<FileInfo[] | null>(null);
+  const wide = everywhere && query.trim() !== '';
+  useEffect(() => {
+    setFound(null);
+    if (!wide) return;
+    const ac = new AbortController();
+    const timer = setTimeout(() => {
+      client.files
+        .search(query.trim(), { space: spaceId, signal: ac.signal })
+        .then(setFound, (e: unknown) => {
+          if (!ac.signal.aborted) setError(e);
+        });
+    }, 250);
+    return () => {
+      clearTimeout(timer);
+      ac.abort();
+    };
+  }, [wide, query, spaceId]);
+
   const shown = useMemo(() => {
     const q = query.trim().toLowerCase();
-    const list = (entries ?? []).filter((e) => !q || e.name.toLowerCase().includes(q));
+    const list = wide
+      ? (found ?? []).slice()
+      : (entries ?? []).filter((e) => !q || e.name.toLowerCase().includes(q));
     const dir = sort.desc ? -1 : 1;
     return list.sort((a, b) => {
       if (a.kind !== b.kind) return a.kind === 'dir' ? -1 : 1;
@@ -133,7 +156,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
             : a.mtime - b.mtime;
       return d * dir || collator.compare(a.name, b.name);
     });
-  }, [entries, query, sort]);
+  }, [entries, query, sort, wide, found]);
 
   function queueFiles(files: PickedFile[]) {
     if (!files.length) return;
@@ -237,6 +260,12 @@ export function BrowserScreen({ folder }: { folder: string }) {
             New folder
           </button>
         </div>
+        {query.trim() !== '' && (
+          <label className="check">
+            <input type="checkbox" checked={everywhere} onChange={(e) => setEverywhere(e.target.checked)} />
+            Search the whole space
+          </label>
+        )}
         <input
           ref={fileInput}
           type="file"
@@ -267,7 +296,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
       )}
       <ErrorNote error={error} />
 
-      {entries === null ? (
+      {entries === null || (wide && found === null) ? (
         <p className="loading" role="status">
           Loading…
         </p>
@@ -288,7 +317,9 @@ export function BrowserScreen({ folder }: { folder: string }) {
             items={shown}
             rowHeight={ROW}
             getKey={(e) => e.id}
-            renderRow={(e) => <Row entry={e} onMenu={() => setModal({ kind: 'actions', entry: e })} />}
+            renderRow={(e) => (
+              <Row entry={e} showPath={wide} onMenu={() => setModal({ kind: 'actions', entry: e })} />
+            )}
           />
         </>
       )}
@@ -315,12 +346,14 @@ export function BrowserScreen({ folder }: { folder: string }) {
   );
 }
 
-function Row({ entry, onMenu }: { entry: FileInfo; onMenu: () => void }) {
+function Row({ entry, onMenu, showPath }: { entry: FileInfo; onMenu: () => void; showPath?: boolean }) {
   const type = fileType(entry.name, entry.kind);
+  const parent = entry.path.slice(0, entry.path.lastIndexOf('/')) || '/';
   const meta =
-    entry.kind === 'dir'
+    (showPath ? `in ${parent} · ` : '') +
+    (entry.kind === 'dir'
       ? `Folder · ${formatDate(entry.mtime)}`
-      : `${formatSize(entry.size)} · ${formatDate(entry.mtime)}`;
+      : `${formatSize(entry.size)} · ${formatDate(entry.mtime)}`);
   return (
     <div className="row" data-name={entry.name}>
       <FileIcon type={type} />
