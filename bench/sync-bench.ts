@@ -1,0 +1,320 @@
+// Sync benchmark (issue 3): device A → server → device B on loopback with real `ferry` CLI
+// processes (separate FERRY_CONFIG_DIRs), each workload beside an rsync reference run here:
+//   1. the 302 MiB mixed corpus (2,003 files): `ferry sync` on A until exit 0, then on B;
+//   2. 5,000 files of 4 KB: the same;
+//   3. a 10-byte insert in the middle of a 100 MB file synced on both: every byte on the wire
+//      (a counting TCP proxy sits between the devices and the server) and A's + B's sync time;
+//   4. a 1 MiB overwrite in that file: the same;
+//   5. both daemons running: a new 1 KB file on A until it is on B with the right bytes, 20 tries;
+//   6. the server's peak RSS (VmHWM) over workload 1 and an idle daemon's RSS.
+//
+//   npm exec -- node bench/sync-bench.ts
+
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { open, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
+import {
+  fmt,
+  machineLoad,
+  printTable,
+  readRss,
+  rsyncLoopback,
+  startChildServer,
+  writeResult,
+} from './lib.ts';
+import { BenchDevice, CountingProxy, RsyncDaemon, type CliRun } from './sync-lib.ts';
+
+const MiB = 1024 * 1024;
+const PASSWORD = 'bench-password';
+const BIG = 100_000_000; // the "100 MB file" of workloads 3 and 4
+const LATENCY_TRIES = 20;
+
+const t00 = performance.now();
+const uptime = () => spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
+const uptimeBefore = uptime();
+const load = await machineLoad();
+console.log(`machine: ${load.cores} cores; ${uptimeBefore}`);
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const log = (m: string) => console.log(`[${((performance.now() - t00) / 1000).toFixed(1)} s] ${m}`);
+
+async function treeStats(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile() || e.parentPath.includes('.ferry')) continue;
+    files++;
+    bytes += (await stat(join(e.parentPath, e.name))).size;
+  }
+  return { files, bytes };
+}
+
+const work = await mkdtemp(join(tmpdir(), 'ferry-sync-bench-'));
+const server = await startChildServer();
+const proxy = await CountingProxy.start(server.url);
+const devices: BenchDevice[] = [];
+let rsyncd: RsyncDaemon | null = null;
+
+async function createSpace(name: string): Promise<void> {
+  const r = await fetch(`${server.url}/api/v1/spaces`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!r.ok) throw new Error(`create space ${name}: ${r.status} ${await r.text()}`);
+}
+
+/** Makes a fresh space and inits `a/NAME` on device A and `b/NAME` on device B with it. */
+async function pair(name: string, a: BenchDevice, b: BenchDevice): Promise<[string, string]> {
+  await createSpace(name);
+  const ra = join(work, 'a', name);
+  const rb = join(work, 'b', name);
+  await Promise.all([a.ok('init', ra, '--space', name), b.ok('init', rb, '--space', name)]);
+  return [ra, rb];
+}
+
+const sync = (d: BenchDevice, root: string): Promise<CliRun> => d.ok('sync', root);
+
+const results: Record<string, unknown> = {};
+try {
+  const [A, B, Aw, Bw] = await Promise.all([
+    BenchDevice.login('bench-a', server.url, 'admin', PASSWORD),
+    BenchDevice.login('bench-b', server.url, 'admin', PASSWORD),
+    BenchDevice.login('bench-a-wire', proxy.url, 'admin', PASSWORD),
+    BenchDevice.login('bench-b-wire', proxy.url, 'admin', PASSWORD),
+  ]);
+  devices.push(A, B, Aw, Bw);
+  const cliStart = (await A.ok('--version')).seconds;
+  log(`ferry CLI process start-up (ferry --version): ${fmt.s(cliStart)}`);
+
+  // 1. The 302 MiB mixed corpus.
+  const [a1, b1] = await pair('bench-mixed', A, B);
+  const plan = corpusPlan();
+  const corpusBytes = plan.reduce((n, f) => n + f.size, 0);
+  await writeCorpus(a1, plan);
+  log(`corpus written: ${plan.length} files, ${fmt.mib(corpusBytes)}`);
+  const serverRssBefore = await server.rss();
+  const m1a = await sync(A, a1);
+  const serverPeakAfterUp = await server.peakRss();
+  const m1b = await sync(B, b1);
+  const serverPeak = await server.peakRss();
+  const got1 = await treeStats(join(b1, 'corpus'));
+  if (got1.files !== plan.length || got1.bytes !== corpusBytes)
+    throw new Error(`B has ${got1.files} files / ${got1.bytes} bytes of the corpus`);
+  const r1 = await rsyncLoopback(join(a1, 'corpus'));
+  log(
+    `mixed: A→server ${fmt.s(m1a.seconds)}, B ${fmt.s(m1b.seconds)}, rsync ${r1 === null ? '—' : fmt.s(r1)}; server peak ${fmt.mib(serverPeak)}`,
+  );
+  results.mixed = {
+    files: plan.length,
+    bytes: corpusBytes,
+    aToServerSeconds: m1a.seconds,
+    bPullSeconds: m1b.seconds,
+    aToServerToBSeconds: m1a.seconds + m1b.seconds,
+    rsyncSeconds: r1,
+    aReport: m1a.stdout.trim(),
+    bReport: m1b.stdout.trim(),
+    serverRssBeforeMiB: serverRssBefore / MiB,
+    serverPeakRssAfterUploadMiB: serverPeakAfterUp / MiB,
+    serverPeakRssMiB: serverPeak / MiB,
+  };
+
+  // 2. 5,000 files of 4 KB.
+  const [a2, b2] = await pair('bench-small', A, B);
+  for (let d = 0; d < 50; d++) await mkdir(join(a2, 'small', `d${d}`), { recursive: true });
+  const all = randomStream(5000 * 4096, 7);
+  for (let i = 0; i < 5000; i++)
+    await writeFile(join(a2, 'small', `d${i % 50}`, `f${i}.bin`), all.subarray(i * 4096, (i + 1) * 4096));
+  const m2a = await sync(A, a2);
+  const m2b = await sync(B, b2);
+  const got2 = await treeStats(join(b2, 'small'));
+  if (got2.files !== 5000 || got2.bytes !== 5000 * 4096)
+    throw new Error(`B has ${got2.files} files / ${got2.bytes} bytes of the 5,000`);
+  const r2 = await rsyncLoopback(join(a2, 'small'));
+  log(
+    `5,000×4KB: A→server ${fmt.s(m2a.seconds)}, B ${fmt.s(m2b.seconds)}, rsync ${r2 === null ? '—' : fmt.s(r2)}`,
+  );
+  results.small = {
+    files: 5000,
+    bytes: 5000 * 4096,
+    aToServerSeconds: m2a.seconds,
+    bPullSeconds: m2b.seconds,
+    aToServerToBSeconds: m2a.seconds + m2b.seconds,
+    rsyncSeconds: r2,
+    aReport: m2a.stdout.trim(),
+    bReport: m2b.stdout.trim(),
+  };
+
+  // 3 + 4. Edits of a 100 MB file synced on both; devices talk through the counting proxy.
+  const [a3, b3] = await pair('bench-delta', Aw, Bw);
+  const bigA = join(a3, 'big.bin');
+  const bigB = join(b3, 'big.bin');
+  const base = randomStream(BIG, 99);
+  await writeFile(bigA, base);
+  await sync(Aw, a3);
+  await sync(Bw, b3);
+  if (sha(await readFile(bigB)) !== sha(base)) throw new Error('B does not have the 100 MB file');
+  if (RsyncDaemon.available()) {
+    rsyncd = await RsyncDaemon.start();
+    await rsyncd.push(bigA, true);
+  }
+  log('100 MB file synced on A, B (and the rsync daemon)');
+
+  const deltaRun = async (label: string, edit: () => Promise<void>) => {
+    await edit();
+    const want = sha(await readFile(bigA));
+    proxy.reset();
+    const a = await sync(Aw, a3);
+    const upA = { up: proxy.up, down: proxy.down };
+    const b = await sync(Bw, b3);
+    const wire = proxy.total;
+    if (sha(await readFile(bigB)) !== want) throw new Error(`${label}: B's file differs from A's`);
+    const r = rsyncd ? await rsyncd.push(bigA) : null;
+    log(
+      `${label}: ${wire} B on the wire (A ${upA.up}↑ ${upA.down}↓), ${fmt.s(a.seconds + b.seconds)}; rsync ${r ? `${r.sent + r.received} B, ${fmt.s(r.seconds)}` : '—'}`,
+    );
+    return {
+      wireBytes: wire,
+      aSync: { seconds: a.seconds, sent: upA.up, received: upA.down, report: a.stdout.trim() },
+      bSync: {
+        seconds: b.seconds,
+        sent: proxy.up - upA.up,
+        received: proxy.down - upA.down,
+        report: b.stdout.trim(),
+      },
+      seconds: a.seconds + b.seconds,
+      connections: proxy.connections,
+      rsync: r && { bytes: r.sent + r.received, sent: r.sent, received: r.received, seconds: r.seconds },
+    };
+  };
+
+  results.insert = await deltaRun('10-byte insert', async () => {
+    const cur = await readFile(bigA);
+    const mid = cur.length >> 1;
+    await writeFile(
+      bigA,
+      Buffer.concat([cur.subarray(0, mid), Buffer.from('0123456789'), cur.subarray(mid)]),
+    );
+  });
+  results.overwrite = await deltaRun('1 MiB overwrite', async () => {
+    const fh = await open(bigA, 'r+');
+    try {
+      await fh.write(randomStream(MiB, 1234), 0, MiB, 37_000_017);
+    } finally {
+      await fh.close();
+    }
+  });
+
+  // 5 + 6. Both daemons running: latency of a new 1 KB file A → B, then the idle daemon's RSS.
+  const [a5, b5] = await pair('bench-latency', A, B);
+  let daemonLog = '';
+  const dA = A.startDaemon(a5, (s) => (daemonLog += `A ${s}`));
+  const dB = B.startDaemon(b5, (s) => (daemonLog += `B ${s}`));
+  const arrive = async (path: string, want: Buffer, timeoutMs: number): Promise<boolean> => {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const got = await readFile(path).catch(() => null);
+      if (got && got.equals(want)) return true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return false;
+  };
+  const warm = randomStream(1024, 500);
+  await writeFile(join(a5, 'warm-up.bin'), warm);
+  if (!(await arrive(join(b5, 'warm-up.bin'), warm, 30_000)))
+    throw new Error(`daemons did not sync the warm-up file:\n${daemonLog}`);
+  await new Promise((r) => setTimeout(r, 500));
+  const lat: number[] = [];
+  for (let i = 0; i < LATENCY_TRIES; i++) {
+    const content = randomStream(1024, 1000 + i);
+    const t0 = performance.now();
+    await writeFile(join(a5, `new-${i}.bin`), content);
+    if (!(await arrive(join(b5, `new-${i}.bin`), content, 10_000)))
+      throw new Error(`try ${i}: the file did not reach B in 10 s:\n${daemonLog}`);
+    lat.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const sorted = [...lat].sort((x, y) => x - y);
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)];
+  const maxLat = sorted[sorted.length - 1];
+  log(`latency: p50 ${p50.toFixed(0)} ms, max ${maxLat.toFixed(0)} ms`);
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleA = await readRss(dA.pid!, 'VmRSS');
+  const idleB = await readRss(dB.pid!, 'VmRSS');
+  const daemonIdle = Math.max(idleA, idleB);
+  log(`idle daemon RSS: A ${fmt.mib(idleA)}, B ${fmt.mib(idleB)}`);
+  results.latency = { tries: LATENCY_TRIES, ms: lat, p50Ms: p50, maxMs: maxLat };
+  results.daemonIdleRssMiB = { a: idleA / MiB, b: idleB / MiB };
+
+  // The table.
+  const mixed = results.mixed as { aToServerSeconds: number; aToServerToBSeconds: number };
+  const small = results.small as { aToServerSeconds: number; aToServerToBSeconds: number };
+  type Delta = Awaited<ReturnType<typeof deltaRun>>;
+  const ins = results.insert as Delta;
+  const ow = results.overwrite as Delta;
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  const ratio = (f: number, r: number | null | undefined) => (r ? `${(f / r).toFixed(2)}×` : '—');
+  const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  const rows: (string | number)[][] = [['workload', 'Ferry', 'target', 'rsync', 'Ferry/rsync', '']];
+  const row = (name: string, f: number, show: (x: number) => string, target: number, r: number | null) =>
+    rows.push([
+      name,
+      show(f),
+      `≤ ${show(target)}`,
+      r === null ? '—' : show(r),
+      ratio(f, r),
+      verdict(f <= target),
+    ]);
+  row('302 MiB mixed, A → server', mixed.aToServerSeconds, fmt.s, 2.0, r1);
+  row('302 MiB mixed, A → server → B', mixed.aToServerToBSeconds, fmt.s, 4.0, r1);
+  row('5,000 × 4 KB, A → server', small.aToServerSeconds, fmt.s, 1.5, r2);
+  row('5,000 × 4 KB, A → server → B', small.aToServerToBSeconds, fmt.s, 3.0, r2);
+  row('10-byte insert, wire bytes', ins.wireBytes, kib, 128 * 1024, ins.rsync?.bytes ?? null);
+  row('10-byte insert, A + B sync', ins.seconds, fmt.s, 0.5, ins.rsync?.seconds ?? null);
+  row('1 MiB overwrite, wire bytes', ow.wireBytes, kib, 1.25e6, ow.rsync?.bytes ?? null);
+  row('1 MiB overwrite, A + B sync', ow.seconds, fmt.s, 0.3, ow.rsync?.seconds ?? null);
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  row('new 1 KB file A → B, p50', p50, ms, 100, null);
+  row('new 1 KB file A → B, max', maxLat, ms, 250, null);
+  row('server peak RSS (302 MiB sync)', serverPeak, fmt.mib, 120 * MiB, null);
+  row('daemon idle RSS', daemonIdle, fmt.mib, 64 * MiB, null);
+  const uptimeAfter = uptime();
+  printTable(`Sync, device A → server → device B on loopback (${load.cores} cores)`, rows);
+  console.log(`  load before: ${uptimeBefore}\n  load after:  ${uptimeAfter}`);
+  console.log(`  ferry CLI start-up alone: ${fmt.s(cliStart)} per process (in every ferry figure)`);
+
+  const file = await writeResult('sync', {
+    cores: load.cores,
+    loadAverageBefore: uptimeBefore,
+    loadAverageAfter: uptimeAfter,
+    loadAverage: loadavg(),
+    cliStartSeconds: cliStart,
+    ...results,
+    serverPeakRssMiB: serverPeak / MiB,
+    targets: {
+      mixedToServerSeconds: 2.0,
+      mixedToBSeconds: 4.0,
+      smallToServerSeconds: 1.5,
+      smallToBSeconds: 3.0,
+      insertWireBytes: 128 * 1024,
+      insertSeconds: 0.5,
+      overwriteWireBytes: 1.25e6,
+      overwriteSeconds: 0.3,
+      latencyP50Ms: 100,
+      latencyMaxMs: 250,
+      serverPeakRssMiB: 120,
+      daemonIdleRssMiB: 64,
+    },
+    benchSeconds: (performance.now() - t00) / 1000,
+  });
+  console.log(`\nwrote ${file}`);
+} finally {
+  await Promise.all(devices.map((d) => d.dispose()));
+  await rsyncd?.stop();
+  await proxy.stop();
+  await server.stop();
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,242 @@
+// Helpers for bench/sync-bench.ts: `ferry` CLI devices (one config dir each), a byte-counting TCP
+// proxy on loopback, and an rsync daemon that keeps its destination between pushes (for the delta
+// references: rsync --stats bytes and time).
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib.ts';
+
+const MAIN = join(ROOT, 'packages', 'cli', 'src', 'main.ts');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** One `ferry` device identity: its own FERRY_CONFIG_DIR, logged in to one server URL. */
+export class BenchDevice {
+  readonly name: string;
+  readonly configDir: string;
+  daemons: ChildProcess[] = [];
+
+  constructor(name: string, configDir: string) {
+    this.name = name;
+    this.configDir = configDir;
+  }
+
+  env(): NodeJS.ProcessEnv {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_')));
+    return { ...clean, FERRY_CONFIG_DIR: this.configDir, NODE_NO_WARNINGS: '1' };
+  }
+
+  /** Runs `ferry ARGS…` to completion; `seconds` is from spawn to exit. */
+  cli(...args: string[]): Promise<CliRun> {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const p = spawn(process.execPath, [MAIN, ...args], {
+        env: this.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('error', reject);
+      p.on('exit', (code) => {
+        const seconds = (performance.now() - t0) / 1000;
+        p.on('close', () => resolve({ code: code ?? -1, stdout, stderr, seconds }));
+      });
+    });
+  }
+
+  async ok(...args: string[]): Promise<CliRun> {
+    const r = await this.cli(...args);
+    if (r.code !== 0)
+      throw new Error(`${this.name}: ferry ${args.join(' ')} exited ${r.code}: ${r.stderr || r.stdout}`);
+    return r;
+  }
+
+  static async login(name: string, url: string, user: string, password: string): Promise<BenchDevice> {
+    const d = new BenchDevice(name, await mkdtemp(join(tmpdir(), `ferry-bench-${name}-`)));
+    await d.ok('login', url, '--user', user, '--password', password, '--device', name);
+    return d;
+  }
+
+  /** `ferry daemon DIR` in the background; returns the process (its pid is the Node 24 process). */
+  startDaemon(dir: string, log: (s: string) => void = () => undefined): ChildProcess {
+    const p = spawn(process.execPath, [MAIN, 'daemon', dir, '--quiet'], {
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    p.stdout.on('data', (d: Buffer) => log(d.toString()));
+    p.stderr.on('data', (d: Buffer) => log(d.toString()));
+    this.daemons.push(p);
+    return p;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(
+      this.daemons.map(async (p) => {
+        if (p.exitCode !== null || p.signalCode !== null) return;
+        const done = new Promise((r) => p.once('close', r));
+        p.kill('SIGTERM');
+        const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+        await done;
+        clearTimeout(t);
+      }),
+    );
+    await rm(this.configDir, { recursive: true, force: true });
+  }
+}
+
+/** A TCP proxy on 127.0.0.1 that counts every byte in each direction (HTTP headers included). */
+export class CountingProxy {
+  up = 0; // client → server
+  down = 0; // server → client
+  connections = 0;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  url = '';
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(target: string): Promise<CountingProxy> {
+    const { hostname, port } = new URL(target);
+    const server = createServer();
+    const proxy = new CountingProxy(server);
+    server.on('connection', (c) => {
+      proxy.connections++;
+      const u = createConnection({ host: hostname, port: Number(port) });
+      for (const s of [c, u]) {
+        proxy.#sockets.add(s);
+        s.setNoDelay(true);
+        s.on('close', () => proxy.#sockets.delete(s));
+      }
+      c.on('data', (d: Buffer) => (proxy.up += d.length));
+      u.on('data', (d: Buffer) => (proxy.down += d.length));
+      c.pipe(u);
+      u.pipe(c);
+      c.on('error', () => u.destroy());
+      u.on('error', () => c.destroy());
+      c.on('close', () => u.destroy());
+      u.on('close', () => c.destroy());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    proxy.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    return proxy;
+  }
+
+  reset(): void {
+    this.up = 0;
+    this.down = 0;
+    this.connections = 0;
+  }
+
+  get total(): number {
+    return this.up + this.down;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise((r) => this.#server.close(r));
+  }
+}
+
+export interface RsyncRun {
+  seconds: number;
+  sent: number;
+  received: number;
+}
+
+/** An rsync daemon on loopback whose module `dest` persists between pushes (delta transfers). */
+export class RsyncDaemon {
+  readonly #dir: string;
+  readonly #port: number;
+  readonly #proc: ChildProcess;
+
+  private constructor(dir: string, port: number, proc: ChildProcess) {
+    this.#dir = dir;
+    this.#port = port;
+    this.#proc = proc;
+  }
+
+  static available(): boolean {
+    return spawnSync('rsync', ['--version']).status === 0;
+  }
+
+  static async start(): Promise<RsyncDaemon> {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-rsyncd-'));
+    await mkdir(join(dir, 'dest'));
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
+    });
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    await writeFile(
+      join(dir, 'rsyncd.conf'),
+      `use chroot = no\nuid = ${uid}\ngid = ${gid}\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`,
+    );
+    const proc = spawn(
+      'rsync',
+      [
+        '--daemon',
+        '--no-detach',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--config',
+        join(dir, 'rsyncd.conf'),
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 100; i++) {
+      if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return new RsyncDaemon(dir, port, proc);
+  }
+
+  /** `rsync -a --stats SRC rsync://…/dest/` (delta transfer unless `wholeFile`). */
+  push(src: string, wholeFile = false): Promise<RsyncRun> {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const args = [
+        '-a',
+        '--stats',
+        wholeFile ? '--whole-file' : '--no-whole-file',
+        src,
+        `rsync://127.0.0.1:${this.#port}/dest/`,
+      ];
+      const p = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code) => {
+        const seconds = (performance.now() - t0) / 1000;
+        if (code !== 0) return reject(new Error(`rsync exited ${code}: ${out}`));
+        const num = (label: string) =>
+          Number((new RegExp(`${label}: ([\\d,.]+)`).exec(out)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
+        resolve({ seconds, sent: num('Total bytes sent'), received: num('Total bytes received') });
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const done = new Promise((r) => this.#proc.once('close', r));
+    this.#proc.kill();
+    await done;
+    await rm(this.#dir, { recursive: true, force: true });
+  }
+}
