@@ -11,7 +11,7 @@ import type { ServerConfig } from './config.ts';
 import { openMetaStore } from './store/meta/sql-meta-store.ts';
 import type { MetaStore } from './store/meta/meta-store.ts';
 import type { ChunkStore } from './store/chunks/chunk-store.ts';
-import { FsChunkStore } from './store/chunks/fs-chunk-store.ts';
+import { openLocalChunkStore } from './store/chunks/local-chunk-store.ts';
 import { MemoryNotifier, type Notifier } from './store/notify/notifier.ts';
 import { syncPlugin } from './sync/sync-plugin.ts';
 import { AuthService } from './auth/auth-service.ts';
@@ -68,7 +68,7 @@ export interface FerryServer {
 export async function openStores(config: ServerConfig): Promise<Stores> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const meta = await openMetaStore(config.databaseUrl);
-  const chunks = new FsChunkStore(join(config.dataDir, 'chunks'));
+  const chunks = await openLocalChunkStore(join(config.dataDir, 'chunks'));
   return { meta, chunks, notifier: await openNotifier(config.databaseUrl) };
 }
 
@@ -190,6 +190,7 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
       await app.close();
       await telemetry.close();
       await s.notifier.close();
+      await s.chunks.close?.();
       await s.meta.close();
     },
   };
