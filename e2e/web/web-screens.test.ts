@@ -294,6 +294,80 @@ describe('web app screens in Chromium', { skip: skip ?? false }, () => {
     await row('f-00000.txt').waitFor({ state: 'detached' });
   });
 
+  test('conflicts: two devices edit the same file; the conflicts page lists the copy', async () => {
+    const { spaces } = (await (await t.request('/api/v1/spaces', { token: t.adminToken })).json()) as {
+      spaces: { id: string; isDefault: boolean }[];
+    };
+    const space = spaces.find((x) => x.isDefault)!.id;
+    // Two small contents whose chunks the server stores (a one-chunk file's hash is its chunk's).
+    const content = async (text: string) => {
+      const body = Buffer.from(text);
+      await t.request(`/api/v1/files/upload?path=/seed-${text}.txt`, {
+        method: 'POST',
+        token: t.adminToken,
+        body,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      const hash = createHash('sha256').update(body).digest('hex');
+      return { size: body.length, contentHash: hash, chunks: [{ hash, size: body.length }] };
+    };
+    const device = async (name: string) =>
+      (
+        (await (
+          await t.request('/api/v1/auth/login', {
+            method: 'POST',
+            json: { ...TEST_ADMIN, device: { name, kind: 'desktop' } },
+          })
+        ).json()) as { accessToken: string }
+      ).accessToken;
+    const commit = async (token: string, change: Record<string, unknown>) => {
+      const res = await t.request(`/api/v1/spaces/${space}/commit`, {
+        method: 'POST',
+        token,
+        json: { changes: [{ opId: randomUUID(), path: '/plan.md', kind: 'file', ...change }] },
+      });
+      return ((await res.json()) as { results: { status: string; versionId: string; fileId: string }[] })
+        .results[0];
+    };
+    const desk = await device('Desk');
+    const train = await device('Train laptop');
+    const v1 = await commit(desk, { baseVersionId: null, mtime: 1_000, ...(await content('base')) });
+    const base = { fileId: v1.fileId, baseVersionId: v1.versionId };
+    assert.equal((await commit(desk, { ...base, mtime: 3_000, ...(await content('desk')) })).status, 'ok');
+    assert.equal(
+      (await commit(train, { ...base, mtime: 2_000, ...(await content('train')) })).status,
+      'conflict',
+    );
+    await page.goto(t.url + '/conflicts');
+    const copy = page.locator('.row').filter({ hasText: /plan \(conflict from Train laptop/ });
+    await copy.waitFor();
+    await copy.getByRole('link', { name: 'Open folder' }).click();
+    await page.waitForURL(/\/files$/);
+    await page.locator('.row[data-name^="plan (conflict from Train laptop"]').waitFor();
+  });
+
+  test('spaces: create one, switch to it, and add a member', async () => {
+    await page.goto(t.url + '/spaces');
+    await page.getByLabel('New space').fill('Family');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('button', { name: 'Open' }).waitFor();
+    await page.locator('.row').filter({ hasText: 'Family' }).getByRole('button', { name: 'Open' }).click();
+    await page.waitForURL(/\/files$/);
+    assert.equal(
+      await page.locator('.space-pick select').evaluate((s: HTMLSelectElement) => s.selectedOptions[0].text),
+      'Family',
+    );
+    await page.getByText('This folder is empty').waitFor();
+    await page.goto(t.url + '/spaces');
+    await page.getByLabel('Username').fill('carol');
+    await page.getByLabel('Role').selectOption('viewer');
+    await page.getByRole('button', { name: 'Add or change' }).click();
+    await page.locator('.row').filter({ hasText: 'carol' }).getByText('viewer').waitFor();
+    // Back to the default space for the tests that follow.
+    await page.locator('.space-pick select').selectOption({ label: 'default' });
+    await page.waitForURL(/\/files$/);
+  });
+
   test('checkpoints: works when the server has the API, and says so plainly when it does not', async () => {
     await page.goto(t.url + '/checkpoints');
     await page.getByRole('heading', { name: 'Checkpoints' }).waitFor();
