@@ -83,7 +83,7 @@ async function openNotifier(databaseUrl: string): Promise<Notifier> {
 
 export async function createFerryServer(config: ServerConfig, stores?: Stores): Promise<FerryServer> {
   const s = stores ?? (await openStores(config));
-  const secret = await loadOrCreateSecret(join(config.dataDir, 'jwt-secret'), process.env.FERRY_JWT_SECRET);
+  const secret = await loadOrCreateSecret(join(config.dataDir, 'jwt-secret'), config.jwtSecret);
   const auth = new AuthService({
     meta: s.meta,
     signer: new TokenSigner(secret, config.accessTokenTtl),
@@ -153,10 +153,19 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
   await app.register(spacesRoutes({ spaces }));
   await app.register(filesRoutes({ files, spaces }));
   await app.register(transferRoutes({ files, spaces, content, maxUploadBytes: config.maxUploadBytes }));
-  await app.register(syncPlugin({ meta: s.meta, chunks: s.chunks, notifier: s.notifier, auth, spaces }));
   const events = new EventBus({
     onError: (err, type) => app.log.error({ err, type }, 'a domain event listener failed'),
   });
+  await app.register(
+    syncPlugin({
+      meta: s.meta,
+      chunks: s.chunks,
+      notifier: s.notifier,
+      auth,
+      spaces,
+      onConflict: (c) => events.emit('conflict.detected', { ...c, at: Date.now() }),
+    }),
+  );
   const telemetry = new TelemetryService({
     meta: s.meta,
     bus: events,

@@ -11,6 +11,15 @@ export interface DomainEvents {
     lastError: string | null;
     at: number;
   };
+  /** A sync commit kept both sides of a conflict: `conflictPath` holds the side that lost the path. */
+  'conflict.detected': {
+    spaceId: string;
+    path: string;
+    conflictPath: string;
+    fileId: string;
+    conflictFileId: string;
+    at: number;
+  };
   /** A device that was failing synced successfully again. */
   'device.recovered': { deviceId: string; userId: string; name: string; at: number };
 }

@@ -499,3 +499,33 @@ void test('an older version written by a sync commit can be restored through the
   assert.equal((await res.json()).version, 3);
   assert.equal(await download('/restore-me.txt'), 'first');
 });
+
+void test('a conflict is announced once as a conflict.detected domain event', async () => {
+  const seen: { path: string; conflictPath: string }[] = [];
+  const off = t.server.events.on('conflict.detected', (e) => seen.push(e));
+  try {
+    const v1 = await create('/event.txt', 'base');
+    for (const [who, body, mtime] of [
+      [laptop, 'laptop side', 2_000],
+      [phone, 'phone side', 1_000],
+    ] as const) {
+      const c = await content(t, who.token, text(body));
+      await commit(t, who.token, S, [
+        {
+          opId: op(),
+          fileId: v1.fileId,
+          path: '/event.txt',
+          kind: 'file',
+          baseVersionId: v1.versionId,
+          mtime,
+          ...c,
+        },
+      ]);
+    }
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].path, '/event.txt');
+    assert.match(seen[0].conflictPath, /^\/event \(conflict from phone /);
+  } finally {
+    off();
+  }
+});
