@@ -15,7 +15,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID, createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
     generator: { type: 'string' },
+    // Seeds into this dir once and reuses it on later runs (events ingested by a run stay).
+    'seed-cache': { type: 'string' },
   },
 });
 const DEVICES = Number(args.devices);
@@ -39,7 +41,7 @@ const STORED = Number(args.stored);
 const RATE = Number(args.rate);
 const SECONDS = Number(args.seconds);
 const ADMIN = { username: 'admin', password: 'bench-admin-password' };
-const INGEST_TOKEN = process.env.BENCH_INGEST_TOKEN ?? 'fit_bench-' + randomUUID();
+let INGEST_TOKEN = process.env.BENCH_INGEST_TOKEN ?? 'fit_bench-' + randomUUID();
 const DAY = 86_400_000;
 const MAX_BACKLOG = 5000;
 
@@ -484,11 +486,30 @@ function childUrl(child: ChildProcess): Promise<{ url: string; pid: number; stop
 }
 
 async function main() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ferry-telemetry-bench-'));
+  const cache = args['seed-cache'];
+  const dataDir = cache ?? (await mkdtemp(join(tmpdir(), 'ferry-telemetry-bench-')));
   log(
     `data dir ${dataDir}; ${cpus().length} CPUs; load average ${loadavg()[0].toFixed(1)}; ${DEVICES} devices, ${STORED} stored events`,
   );
-  const ids = await seed(dataDir);
+  const seeded = cache
+    ? await readFile(join(cache, 'seed.json'), 'utf8').then(
+        (t) => JSON.parse(t) as { ids: string[]; token: string; devices: number; stored: number },
+        () => undefined,
+      )
+    : undefined;
+  let ids: string[];
+  if (seeded && seeded.devices === DEVICES && seeded.stored === STORED) {
+    ({ ids, token: INGEST_TOKEN } = seeded);
+    log(`reusing the seeded data dir ${cache}`);
+  } else {
+    if (cache) await mkdir(cache, { recursive: true });
+    ids = await seed(dataDir);
+    if (cache)
+      await writeFile(
+        join(cache, 'seed.json'),
+        JSON.stringify({ ids, token: INGEST_TOKEN, devices: DEVICES, stored: STORED }),
+      );
+  }
   const idsFile = join(dataDir, 'device-ids.json');
   await writeFile(idsFile, JSON.stringify(ids));
   const jobs = {
@@ -628,7 +649,7 @@ async function main() {
     clearInterval(sampler);
     agent.destroy();
     await server.stop();
-    if (!args.keep) await rm(dataDir, { recursive: true, force: true });
+    if (!args.keep && !cache) await rm(dataDir, { recursive: true, force: true });
   }
 }
 

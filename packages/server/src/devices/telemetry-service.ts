@@ -119,7 +119,7 @@ export class TelemetryService {
     this.#writer = o.writer ?? telemetryWriterFor(o.meta);
     this.#queue = new IngestQueue({
       capacity: o.queueMax,
-      maxBatch: 5000,
+      maxBatch: this.#writer.maxBatch,
       lingerMs: o.lingerMs ?? 25,
       commit: (batch) => this.#commit(batch),
       onError: (err, { attempt, dropped }) =>
@@ -357,12 +357,16 @@ export class TelemetryService {
 
   /**
    * Fleet-wide, so it must stay fast under heavy ingest: the queue is flushed first, but the query
-   * waits for it at most FRESHNESS_MS; under load it may miss the last few milliseconds of events.
+   * waits for it at most FRESHNESS_MS, and not at all behind a backlog; under load it may miss the
+   * events accepted in the last moments (at most the queue's content).
    */
   async repeatedFailures(reader: Reader, o: { min?: number; limit: number; offset: number }) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, FRESHNESS_MS)))]);
-    clearTimeout(timer);
+    // With a backlog of more than one batch the wait could not make it fresh anyway: answer now.
+    if (this.#queue.depth <= this.#writer.maxBatch) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, FRESHNESS_MS)))]);
+      clearTimeout(timer);
+    }
     return this.#o.meta.telemetry.failing({
       min: o.min ?? REPEATED_FAILURES_MIN,
       limit: o.limit,

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SqlExecutor, SqlValue } from '../store/meta/sql-driver.ts';
 import { SqlTelemetryStore } from '../store/meta/sql-telemetry-store.ts';
-import type { WriterReply, WriterRequest } from './telemetry-writer.ts';
+import { packOutcomes, unpackBatch, type WriterReply, type WriterRequest } from './telemetry-writer.ts';
 
 const o = workerData as { path: string; durable: boolean; cacheKib: number };
 const db = new DatabaseSync(o.path);
@@ -44,13 +44,16 @@ port.on('message', (m: WriterRequest) => {
       db.exec('BEGIN IMMEDIATE');
       let outcomes;
       try {
-        outcomes = await store.record(m.batch);
+        outcomes = await store.record(unpackBatch(m.batch));
         db.exec('COMMIT');
       } catch (e) {
         if (db.isTransaction) db.exec('ROLLBACK');
         throw e;
       }
-      reply({ id: m.id, outcomes });
+      const packed = packOutcomes(outcomes);
+      port.postMessage({ id: m.id, outcomes: packed } satisfies WriterReply, [
+        packed.nums.buffer as ArrayBuffer,
+      ]);
     } catch (e) {
       const err = e as { message?: string; code?: string };
       reply({ id: m.id, error: { message: String(err.message ?? e), code: err.code } });

@@ -18,9 +18,16 @@
 import { Worker } from 'node:worker_threads';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { SqlDriver } from '../store/meta/sql-driver.ts';
-import type { BatchOutcome, SyncEventRecord } from '../store/meta/sql-telemetry-store.ts';
+import {
+  SYNC_STATUSES,
+  type BatchOutcome,
+  type SyncEventRecord,
+  type SyncStatus,
+} from '../store/meta/sql-telemetry-store.ts';
 
 export interface TelemetryWriter {
+  /** Most events per batch worth sending it. */
+  readonly maxBatch: number;
   /** Writes one batch in one transaction; resolves once it is committed. */
   record(batch: SyncEventRecord[]): Promise<BatchOutcome[]>;
   close(): Promise<void>;
@@ -28,6 +35,7 @@ export interface TelemetryWriter {
 
 /** Runs each batch in a transaction of the MetaStore itself. */
 export class InlineTelemetryWriter implements TelemetryWriter {
+  readonly maxBatch = 5000;
   readonly #meta: MetaStore;
   constructor(meta: MetaStore) {
     this.#meta = meta;
@@ -38,10 +46,111 @@ export class InlineTelemetryWriter implements TelemetryWriter {
   async close(): Promise<void> {}
 }
 
+/**
+ * A batch as it crosses to the writer thread: columns instead of one object per event. Structured
+ * cloning 5,000 objects costs the main thread tens of milliseconds (every HTTP request waits
+ * meanwhile); a few strings and a transferred Float64Array cost well under one.
+ */
+export interface PackedBatch {
+  /** Device ids joined by SEP (server-made UUIDs, which never contain it). */
+  ids: string;
+  /** Per event: at, receivedAt, files, errors, speed, durationMs, bytesUp, bytesDown (NaN = null). */
+  nums: Float64Array;
+  status: Uint8Array;
+  /** Error messages of the events at msgAt. */
+  messages: string[];
+  msgAt: Int32Array;
+}
+
+/** What a batch did, per device: ids joined by SEP; per device consecutiveFailures, tail, flags. */
+export interface PackedOutcomes {
+  ids: string;
+  nums: Float64Array;
+}
+
+const SEP = '\n';
+const NUMS = 8;
+const STATUS: readonly SyncStatus[] = SYNC_STATUSES;
+const nn = (v: number | null) => (v === null ? Number.NaN : v);
+const orNull = (v: number) => (Number.isNaN(v) ? null : v);
+
+export function packBatch(batch: readonly SyncEventRecord[]): PackedBatch {
+  const n = batch.length;
+  const nums = new Float64Array(n * NUMS);
+  const status = new Uint8Array(n);
+  const messages: string[] = [];
+  const msgAt: number[] = [];
+  const ids: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const e = batch[i];
+    if (e.deviceId.includes(SEP)) throw new Error('a device id with a line break');
+    ids[i] = e.deviceId;
+    const o = i * NUMS;
+    nums[o] = e.at;
+    nums[o + 1] = e.receivedAt;
+    nums[o + 2] = e.files;
+    nums[o + 3] = e.errors;
+    nums[o + 4] = nn(e.speed);
+    nums[o + 5] = nn(e.durationMs);
+    nums[o + 6] = nn(e.bytesUp);
+    nums[o + 7] = nn(e.bytesDown);
+    status[i] = STATUS.indexOf(e.status);
+    if (e.errorMessage !== null) {
+      messages.push(e.errorMessage);
+      msgAt.push(i);
+    }
+  }
+  return { ids: ids.join(SEP), nums, status, messages, msgAt: Int32Array.from(msgAt) };
+}
+
+export function unpackBatch(p: PackedBatch): SyncEventRecord[] {
+  const ids = p.ids.split(SEP);
+  const out: SyncEventRecord[] = new Array<SyncEventRecord>(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const o = i * NUMS;
+    out[i] = {
+      deviceId: ids[i],
+      at: p.nums[o],
+      receivedAt: p.nums[o + 1],
+      status: STATUS[p.status[i]],
+      files: p.nums[o + 2],
+      errors: p.nums[o + 3],
+      speed: orNull(p.nums[o + 4]),
+      durationMs: orNull(p.nums[o + 5]),
+      bytesUp: orNull(p.nums[o + 6]),
+      bytesDown: orNull(p.nums[o + 7]),
+      errorMessage: null,
+    };
+  }
+  for (let k = 0; k < p.msgAt.length; k++) out[p.msgAt[k]].errorMessage = p.messages[k];
+  return out;
+}
+
+export function packOutcomes(outcomes: readonly BatchOutcome[]): PackedOutcomes {
+  const nums = new Float64Array(outcomes.length * 3);
+  outcomes.forEach((o, i) => {
+    nums[i * 3] = o.consecutiveFailures;
+    nums[i * 3 + 1] = o.tail;
+    nums[i * 3 + 2] = (o.reset ? 1 : 0) | (o.stale ? 2 : 0);
+  });
+  return { ids: outcomes.map((o) => o.deviceId).join(SEP), nums };
+}
+
+export function unpackOutcomes(p: PackedOutcomes): BatchOutcome[] {
+  if (p.nums.length === 0) return [];
+  return p.ids.split(SEP).map((deviceId, i) => ({
+    deviceId,
+    consecutiveFailures: p.nums[i * 3],
+    tail: p.nums[i * 3 + 1],
+    reset: (p.nums[i * 3 + 2] & 1) !== 0,
+    stale: (p.nums[i * 3 + 2] & 2) !== 0,
+  }));
+}
+
 /** Messages between WorkerTelemetryWriter and telemetry-writer-worker.ts. */
-export type WriterRequest = { id: number; batch: SyncEventRecord[] } | { id: number; close: true };
+export type WriterRequest = { id: number; batch: PackedBatch } | { id: number; close: true };
 export type WriterReply =
-  | { id: number; outcomes: BatchOutcome[] }
+  | { id: number; outcomes: PackedOutcomes }
   | { id: number; error: { message: string; code?: string } }
   | { id: number; closed: true };
 
@@ -50,12 +159,22 @@ export interface WorkerWriterOptions {
   path: string;
   /** synchronous=FULL (default) or NORMAL for the worker's connection. */
   durable?: boolean;
-  /** The worker connection's page cache in KiB. Default 16384. */
+  /** The worker connection's page cache in KiB. Default 32768. */
   cacheKib?: number;
 }
 
+const WORKER_MAX_BATCH = 10_000;
+
 /** Runs each batch in a worker thread with its own SQLite connection. */
 export class WorkerTelemetryWriter implements TelemetryWriter {
+  /**
+   * A batch's cost is mostly the pages it dirties: the state rows and event-index leaves of random
+   * devices, written to the WAL and checkpointed back. Bigger batches dirty each page for more
+   * events (measured on 10M events, 100k devices: 5,000-event batches ~3,400 events/s, 20,000
+   * ~5,000-6,400/s), but hold SQLite's write lock longer, during which a metadata write of the
+   * main thread waits. 10,000 is the compromise.
+   */
+  readonly maxBatch = WORKER_MAX_BATCH;
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (r: WriterReply) => void; reject: (e: Error) => void }>();
   #next = 1;
@@ -63,7 +182,7 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
 
   constructor(o: WorkerWriterOptions) {
     this.#worker = new Worker(new URL('./telemetry-writer-worker.ts', import.meta.url), {
-      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 16384 },
+      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 32768 },
       // Its heap holds one batch at a time; a small young generation keeps its RSS small too.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
       stdout: false,
@@ -83,20 +202,21 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
     this.#worker.on('exit', (code) => fail(new Error(`the telemetry writer thread exited (${code})`)));
   }
 
-  #call(msg: Omit<WriterRequest, 'id'>): Promise<WriterReply> {
+  #call(msg: Omit<WriterRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#worker.postMessage({ ...msg, id });
+      this.#worker.postMessage({ ...msg, id }, transfer);
     });
   }
 
   async record(batch: SyncEventRecord[]): Promise<BatchOutcome[]> {
-    const r = await this.#call({ batch });
+    const packed = packBatch(batch);
+    const r = await this.#call({ batch: packed }, [packed.nums.buffer as ArrayBuffer]);
     if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     if (!('outcomes' in r)) throw new Error('unexpected reply from the telemetry writer');
-    return r.outcomes;
+    return unpackOutcomes(r.outcomes);
   }
 
   async close(): Promise<void> {
@@ -120,6 +240,7 @@ export function telemetryWriterFor(meta: MetaStore): TelemetryWriter {
       return file ? new WorkerTelemetryWriter({ path: file }) : new InlineTelemetryWriter(meta);
     }));
   return {
+    maxBatch: WORKER_MAX_BATCH, // in-memory databases (tests) get the same, in-process
     record: async (batch) => (await get()).record(batch),
     close: async () => {
       if (writer) await (await writer).close();
