@@ -33,7 +33,7 @@ function start(): Prefetch | undefined {
   const space = (spaces.find((s) => s.id === want) ?? spaces.find((s) => s.isDefault) ?? spaces[0])?.id;
   if (!space) return;
   const get = async (cursor: string | null): Promise<Page> => {
-    const q = new URLSearchParams({ path: folder, space, limit: '1000' });
+    const q = new URLSearchParams({ path: folder, space, limit: '5000' });
     if (cursor) q.set('cursor', cursor);
     const res = await fetch(`/api/v1/files/list?${q}`, {
       headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' },

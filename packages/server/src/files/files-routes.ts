@@ -37,7 +37,7 @@ export function filesRoutes({
             {
               path: Type.Optional(Type.String({ maxLength: 4096, default: '/' })),
               recursive: Type.Optional(Type.Boolean()),
-              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
               cursor: Type.Optional(Type.String({ maxLength: 8192 })),
               space: SpaceQuery,
             },

@@ -68,7 +68,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
       for (let i = 0; ; i++) {
         let page: ListPage | null = null;
         if (early) page = await early(i).catch(() => (early = null));
-        page ??= await client.files.list(folder, { space: spaceId, limit: 1000, cursor });
+        page ??= await client.files.list(folder, { space: spaceId, limit: 5000, cursor });
         all.push(...page.entries);
         cursor = page.cursor;
         if (cursor && live) {
