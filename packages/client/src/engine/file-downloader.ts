@@ -46,9 +46,11 @@ export interface DownloaderOptions {
   limiter?: BandwidthLimiter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
+  /** Chunks fetched ahead (hash-verified), e.g. for a batch of small files in one request. */
+  have?: Map<string, Uint8Array>;
 }
 
-async function fetchChunks(
+export async function fetchChunks(
   o: DownloaderOptions,
   hashes: string[],
   into: Map<string, Uint8Array>,
@@ -77,7 +79,8 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
     for (const r of unpackRefs(s.refs))
       if (!local.has(r.hash)) local.set(r.hash, { diskPath: s.diskPath, ref: r });
   const fetched = new Map<string, Uint8Array>();
-  const need = [...new Set(refs.filter((r) => !local.has(r.hash)).map((r) => r.hash))];
+  const have = o.have ?? new Map<string, Uint8Array>();
+  const need = [...new Set(refs.filter((r) => !local.has(r.hash) && !have.has(r.hash)).map((r) => r.hash))];
   let bytesFetched = 0;
 
   const tmpDir = join(o.root, TMP_DIR);
@@ -95,7 +98,7 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
       let bytes = 0;
       for (let i = from; i < refs.length && bytes < GET_BYTES; i++) {
         const r = refs[i];
-        if (!local.has(r.hash) && !want.includes(r.hash)) {
+        if (!local.has(r.hash) && !have.has(r.hash) && !want.includes(r.hash)) {
           want.push(r.hash);
           bytes += r.size;
         }
@@ -105,7 +108,7 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
     if (need.length) await fillWindow(0);
     for (let i = 0; i < refs.length; i++) {
       const r = refs[i];
-      let data: Uint8Array | undefined = fetched.get(r.hash);
+      let data: Uint8Array | undefined = fetched.get(r.hash) ?? have.get(r.hash);
       const src = data ? undefined : local.get(r.hash);
       if (src) {
         let fh = handles.get(src.diskPath);

@@ -15,7 +15,12 @@ export interface HashedFile {
 
 const READ_SIZE = 1024 * 1024;
 
-export async function hashFile(file: string): Promise<HashedFile> {
+/**
+ * `sizeHint` (the size a stat saw) sizes the read buffers: a small file then costs a small
+ * allocation instead of a fresh 1 MiB buffer per read (thousands of small files otherwise spend
+ * more time in the garbage collector than hashing). The file is still read until EOF.
+ */
+export async function hashFile(file: string, sizeHint?: number): Promise<HashedFile> {
   const fh = await open(file, 'r');
   try {
     const whole = createHash('sha256');
@@ -26,8 +31,10 @@ export async function hashFile(file: string): Promise<HashedFile> {
     let size = 0;
     for (;;) {
       // A fresh buffer per read: the chunker keeps views of pending bytes.
-      const buf = Buffer.allocUnsafe(READ_SIZE);
-      const { bytesRead } = await fh.read(buf, 0, READ_SIZE, null);
+      const want =
+        sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint - size + 1));
+      const buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, null);
       if (bytesRead === 0) break;
       const piece = buf.subarray(0, bytesRead);
       size += bytesRead;

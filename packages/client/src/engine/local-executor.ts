@@ -6,9 +6,9 @@ import { mkdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { decodeManifestDelta, fromBase64 } from '@ferry/core/manifest-delta';
-import { manifestIdOf } from './chunk-refs.ts';
+import { manifestIdOf, unpackRefs } from './chunk-refs.ts';
 import type { EngineContext } from './engine-context.ts';
-import { downloadFile, type DownloadJob } from './file-downloader.ts';
+import { downloadFile, fetchChunks, type DownloadJob } from './file-downloader.ts';
 import type { PlanOp } from './planner.ts';
 import { statEntry } from './scanner.ts';
 import type { LocalEntry, RemoteEntry, SyncedEntry } from './tree-types.ts';
@@ -17,6 +17,12 @@ type LocalOp = Exclude<PlanOp, { type: 'upload' | 'deleteRemote' }>;
 type DownloadOp = Extract<PlanOp, { type: 'download' }>;
 
 const EMPTY_SHA = createHash('sha256').digest('hex');
+// New files up to GROUP_FILE_MAX are fetched in groups of up to GROUP_FILES files / GROUP_BYTES.
+const GROUP_FILE_MAX = 1024 * 1024;
+const GROUP_FILES = 500;
+const GROUP_BYTES = 8 * 1024 * 1024;
+// Files of a group written at once (each is a handful of thread-pool round trips).
+const GROUP_CONCURRENCY = 8;
 
 function synced(r: RemoteEntry, ino: number | null, refs: Uint8Array | null, mtime = r.mtime): SyncedEntry {
   return { ...r, mtime, ino, refs };
@@ -158,61 +164,113 @@ async function runDownloads(
   const byHash = new Map<string, LocalEntry>();
   for (const e of local.values())
     if (e.kind === 'file' && e.contentHash && e.refs && !e.placeholder) byHash.set(e.contentHash, e);
+  // Small new files travel in groups: one chunk request per group instead of one per file.
+  const groups: DownloadOp[][] = [];
+  let group: DownloadOp[] = [];
+  let groupBytes = 0;
+  for (const op of ops) {
+    const small = !op.expect && op.remote.size <= GROUP_FILE_MAX;
+    if (!small) {
+      groups.push([op]);
+      continue;
+    }
+    if (group.length >= GROUP_FILES || groupBytes + op.remote.size > GROUP_BYTES) {
+      groups.push(group);
+      group = [];
+      groupBytes = 0;
+    }
+    group.push(op);
+    groupBytes += op.remote.size;
+  }
+  if (group.length) groups.push(group);
+
+  const downloadOne = async (op: DownloadOp, have?: Map<string, Uint8Array>) => {
+    const r = op.remote;
+    const refs = r.size === 0 ? new Uint8Array(0) : manifests.get(r.manifestId ?? '');
+    if (!refs || (r.size === 0 && r.contentHash !== EMPTY_SHA && r.contentHash)) {
+      ctx.stats.errors.push(`${op.path}: no manifest for ${r.manifestId}`);
+      return;
+    }
+    const sources: DownloadJob['sources'] = [];
+    if (op.expect?.refs && !op.expect.placeholder)
+      sources.push({ diskPath: op.expect.diskPath, refs: op.expect.refs });
+    const same = byHash.get(r.contentHash ?? '');
+    if (same && same.path !== op.path) sources.push({ diskPath: same.diskPath, refs: same.refs! });
+    const job: DownloadJob = {
+      path: op.path,
+      diskPath: op.expect?.diskPath ?? op.path,
+      contentHash: r.contentHash ?? EMPTY_SHA,
+      size: r.size,
+      mtime: r.mtime,
+      refs,
+      expect: op.expect,
+      sources,
+    };
+    const res = await downloadFile(
+      {
+        root: ctx.root,
+        api: ctx.api,
+        limiter: ctx.down,
+        signal: ctx.signal,
+        onBytes: (n) => ctx.onProgress?.('down', n),
+        have,
+      },
+      job,
+    );
+    ctx.stats.bytesDown += res.bytesFetched;
+    if (!res.written || !res.stat) {
+      ctx.stats.deferred++;
+      return;
+    }
+    const st = res.stat;
+    ctx.db.tx(() => {
+      ctx.db.putSynced(synced(r, st.ino, refs, st.mtime));
+      ctx.db.putScanCache({
+        ...r,
+        mtime: st.mtime,
+        ino: st.ino,
+        refs,
+        diskPath: job.diskPath,
+        stamp: st.stamp,
+      });
+      ctx.db.deletePlaceholder(op.path);
+    });
+    ctx.stats.downloaded++;
+  };
   let next = 0;
   const worker = async () => {
-    while (next < ops.length) {
-      const op = ops[next++];
-      const r = op.remote;
-      const refs = r.size === 0 ? new Uint8Array(0) : manifests.get(r.manifestId ?? '');
-      if (!refs || (r.size === 0 && r.contentHash !== EMPTY_SHA && r.contentHash)) {
-        ctx.stats.errors.push(`${op.path}: no manifest for ${r.manifestId}`);
+    while (next < groups.length) {
+      const g = groups[next++];
+      if (g.length === 1) {
+        await downloadOne(g[0]);
         continue;
       }
-      const sources: DownloadJob['sources'] = [];
-      if (op.expect?.refs && !op.expect.placeholder)
-        sources.push({ diskPath: op.expect.diskPath, refs: op.expect.refs });
-      const same = byHash.get(r.contentHash ?? '');
-      if (same && same.path !== op.path) sources.push({ diskPath: same.diskPath, refs: same.refs! });
-      const job: DownloadJob = {
-        path: op.path,
-        diskPath: op.expect?.diskPath ?? op.path,
-        contentHash: r.contentHash ?? EMPTY_SHA,
-        size: r.size,
-        mtime: r.mtime,
-        refs,
-        expect: op.expect,
-        sources,
+      const hashes = new Set<string>();
+      for (const op of g) {
+        const refs = manifests.get(op.remote.manifestId ?? '');
+        if (refs) for (const ref of unpackRefs(refs)) hashes.add(ref.hash);
+      }
+      const have = new Map<string, Uint8Array>();
+      if (hashes.size) {
+        const n = await fetchChunks(
+          {
+            root: ctx.root,
+            api: ctx.api,
+            limiter: ctx.down,
+            signal: ctx.signal,
+            onBytes: (n) => ctx.onProgress?.('down', n),
+          },
+          [...hashes],
+          have,
+        );
+        ctx.stats.bytesDown += n;
+      }
+      let i = 0;
+      const inGroup = async () => {
+        while (i < g.length) await downloadOne(g[i++], have);
       };
-      const res = await downloadFile(
-        {
-          root: ctx.root,
-          api: ctx.api,
-          limiter: ctx.down,
-          signal: ctx.signal,
-          onBytes: (n) => ctx.onProgress?.('down', n),
-        },
-        job,
-      );
-      ctx.stats.bytesDown += res.bytesFetched;
-      if (!res.written || !res.stat) {
-        ctx.stats.deferred++;
-        continue;
-      }
-      const st = res.stat;
-      ctx.db.tx(() => {
-        ctx.db.putSynced(synced(r, st.ino, refs, st.mtime));
-        ctx.db.putScanCache({
-          ...r,
-          mtime: st.mtime,
-          ino: st.ino,
-          refs,
-          diskPath: job.diskPath,
-          stamp: st.stamp,
-        });
-        ctx.db.deletePlaceholder(op.path);
-      });
-      ctx.stats.downloaded++;
+      await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, g.length) }, inGroup));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.concurrency, ops.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(ctx.concurrency, groups.length) }, worker));
 }

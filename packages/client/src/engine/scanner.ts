@@ -67,17 +67,22 @@ export async function scanTree(
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    for (const name of names) {
+    // The entries of one folder are stat'ed together (one at a time costs a thread-pool round trip
+    // per file), then handled in listing order.
+    const stats = await Promise.all(
+      names.map((name) =>
+        rel === '' && name === STATE_DIR
+          ? Promise.resolve(null)
+          : lstat(join(root, `${diskRel}/${name}`), { bigint: true }).catch(() => null),
+      ),
+    );
+    for (const [i, name] of names.entries()) {
       if (rel === '' && name === STATE_DIR) continue;
       const diskPath = `${diskRel}/${name}`;
       const path = `${rel}/${name.normalize('NFC')}`;
       if (out.has(path)) continue; // two on-disk spellings of one NFC name: the first one wins
-      let st: BigIntStats;
-      try {
-        st = await lstat(join(root, diskPath), { bigint: true });
-      } catch {
-        continue; // vanished while walking
-      }
+      const st = stats[i];
+      if (!st) continue; // vanished while walking
       if (st.isDirectory()) {
         if (rules.ignores(path, true)) continue;
         out.set(path, {
@@ -139,7 +144,7 @@ export async function scanTree(
       for (let attempt = 0; attempt < 3 && !h; attempt++) {
         try {
           const st = attempt === 0 ? item.st : await lstat(join(root, item.disk), { bigint: true });
-          const r = await hashFile(join(root, item.disk));
+          const r = await hashFile(join(root, item.disk), Number(st.size));
           // Re-stat: a file written while we read it is read again.
           after = await statEntry(join(root, item.disk));
           if (after && after.stamp === stampOf(st) && after.size === r.size) h = r;
