@@ -264,9 +264,9 @@ interface LoadJob {
 
 // ---- The load generator: a separate process (`--generator`, job as JSON on argv), so that its CPU
 // is measured apart from the server's and the OS can give each its own core. It speaks HTTP/1.1 over
-// raw keep-alive sockets with pipelining (requests are preformatted strings; responses are parsed
-// just enough for the status and the Content-Length): several times cheaper per request than
-// node:http's client, so the generator is not what limits the measurement.
+// raw keep-alive sockets, one request at a time per socket (requests are preformatted strings;
+// responses are parsed just enough for the status and the Content-Length): several times cheaper
+// per request than node:http's client, so the generator is not what limits the measurement.
 
 class Conn {
   readonly #sock: net.Socket;
@@ -357,8 +357,21 @@ async function generate(job: LoadJob): Promise<LoadResult> {
     // Open loop: sends at `rate` whatever the answers; latency counts from the intended send time.
     // A server far below the rate would grow the backlog without end: beyond MAX_BACKLOG
     // outstanding requests a send is skipped and counted as such.
+    // Like real devices (and http.Agent), one request at a time per connection: a send that finds
+    // every connection busy waits on the client, not in the server's memory.
     let sent = 0;
-    let rr = 0;
+    const idle = [...conns];
+    const waiting: number[] = [];
+    const pump = () => {
+      while (idle.length > 0 && waiting.length > 0) {
+        const c = idle.pop()!;
+        c.send(reqFor(), waiting.shift()!, (s, t) => {
+          idle.push(c);
+          count(s, t);
+          pump();
+        });
+      }
+    };
     await new Promise<void>((done) => {
       const tick = () => {
         const now = performance.now();
@@ -368,15 +381,10 @@ async function generate(job: LoadJob): Promise<LoadResult> {
             status.skipped = (status.skipped ?? 0) + 1;
             continue;
           }
-          // The least busy of a few connections (round robin among them).
-          let c = conns[rr++ % conns.length];
-          if (c.outstanding > 0) {
-            const d = conns[rr++ % conns.length];
-            if (d.outstanding < c.outstanding) c = d;
-          }
           outstanding++;
           requests++;
-          c.send(reqFor(), start + (sent / job.rate) * 1000, count);
+          waiting.push(start + (sent / job.rate) * 1000);
+          pump();
         }
         if (now >= deadline) done();
         else setTimeout(tick, 1);
@@ -590,7 +598,7 @@ async function main() {
       loadAverage: loadavg(),
       seedMethod: 'direct SQL bulk insert (recursive CTE), not the ingest path',
       generator:
-        'separate process, raw HTTP/1.1 keep-alive sockets with pipelining (256 connections open loop)',
+        'separate process, raw HTTP/1.1 keep-alive sockets, one request at a time each (256 in the open loop)',
       cpus: cpus().length,
       devices: DEVICES,
       storedEvents: stored,

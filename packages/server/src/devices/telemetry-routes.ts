@@ -2,12 +2,13 @@
 // summaries, fleet ingest tokens (admin). Ingest authenticates access tokens and ingest tokens
 // itself, because ingest tokens are valid nowhere else.
 
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { FerryError } from '@ferry/core/errors';
 import { bearerToken, caller } from '../http/auth-hook.ts';
 import { Strict, errors } from '../http/schemas.ts';
+import { errorBody } from '../http/error-handler.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import { INGEST_TOKEN_PREFIX, type IngestTokenService } from './ingest-tokens.ts';
 import type { Reporter, SyncEventInput, TelemetryService } from './telemetry-service.ts';
@@ -76,8 +77,20 @@ export function telemetryRoutes(d: TelemetryRoutesDeps): FastifyPluginAsync {
         reporters.set(request, { kind: 'device', userId: c.userId, deviceId: c.deviceId, role: c.role });
       }
     };
-    const ingest = (request: FastifyRequest, events: SyncEventInput[]) =>
-      d.telemetry.ingest(reporters.get(request)!, events);
+    // A full queue is back-pressure the clients are told to expect (503 + Retry-After), not a
+    // server fault: answered here rather than by the error handler, which logs every 5xx with its
+    // stack (tens of thousands of lines a second under overload, and the memory to buffer them).
+    const ingest = async (request: FastifyRequest, reply: FastifyReply, events: SyncEventInput[]) => {
+      try {
+        return reply.status(202).send(await d.telemetry.ingest(reporters.get(request)!, events));
+      } catch (e) {
+        if (!(e instanceof FerryError) || e.code !== 'UNAVAILABLE') throw e;
+        return reply
+          .status(503)
+          .header('retry-after', String(typeof e.details?.retryAfter === 'number' ? e.details.retryAfter : 1))
+          .send(errorBody(e.code, e.message, e.details));
+      }
+    };
 
     app.post(
       '/api/v1/sync-events',
@@ -100,8 +113,7 @@ export function telemetryRoutes(d: TelemetryRoutesDeps): FastifyPluginAsync {
           response: { 202: Accepted, ...errors(400, 401, 403, 404, 413, 503) },
         },
       },
-      async (request, reply) =>
-        reply.status(202).send(await ingest(request, request.body as SyncEventInput[])),
+      async (request, reply) => ingest(request, reply, request.body as SyncEventInput[]),
     );
 
     app.post(
@@ -117,8 +129,7 @@ export function telemetryRoutes(d: TelemetryRoutesDeps): FastifyPluginAsync {
           response: { 202: Accepted, ...errors(400, 401, 403, 404, 503) },
         },
       },
-      async (request, reply) =>
-        reply.status(202).send(await ingest(request, [request.body as SyncEventInput])),
+      async (request, reply) => ingest(request, reply, [request.body as SyncEventInput]),
     );
 
     for (const url of ['/api/v1/devices/:id/sync-history', '/device/:id/sync-history']) {
