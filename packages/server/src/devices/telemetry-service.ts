@@ -310,7 +310,7 @@ export class TelemetryService {
       let removed = 0;
       try {
         for (;;) {
-          const n = await this.#o.meta.telemetry.prune(cutoff, PRUNE_STEP);
+          const n = await this.#writer.prune(cutoff, PRUNE_STEP);
           removed += n;
           if (n < PRUNE_STEP) break;
           await new Promise((r) => setImmediate(r));

@@ -41,6 +41,8 @@ port.on('message', (m: WriterRequest) => {
       return reply({ id: m.id, closed: true });
     }
     try {
+      if ('prune' in m)
+        return reply({ id: m.id, pruned: await store.prune(m.prune.olderThan, m.prune.limit) });
       db.exec('BEGIN IMMEDIATE');
       let outcomes;
       try {

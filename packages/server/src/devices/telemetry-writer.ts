@@ -30,6 +30,8 @@ export interface TelemetryWriter {
   readonly maxBatch: number;
   /** Writes one batch in one transaction; resolves once it is committed. */
   record(batch: SyncEventRecord[]): Promise<BatchOutcome[]>;
+  /** TelemetryStore.prune, where the batches are written (a 10,000-row DELETE is no quick thing). */
+  prune(olderThan: number, limit: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,9 @@ export class InlineTelemetryWriter implements TelemetryWriter {
   }
   record(batch: SyncEventRecord[]): Promise<BatchOutcome[]> {
     return this.#meta.transaction((tx) => tx.telemetry.record(batch));
+  }
+  prune(olderThan: number, limit: number): Promise<number> {
+    return this.#meta.telemetry.prune(olderThan, limit);
   }
   async close(): Promise<void> {}
 }
@@ -148,9 +153,13 @@ export function unpackOutcomes(p: PackedOutcomes): BatchOutcome[] {
 }
 
 /** Messages between WorkerTelemetryWriter and telemetry-writer-worker.ts. */
-export type WriterRequest = { id: number; batch: PackedBatch } | { id: number; close: true };
+export type WriterRequest =
+  | { id: number; batch: PackedBatch }
+  | { id: number; prune: { olderThan: number; limit: number } }
+  | { id: number; close: true };
 export type WriterReply =
   | { id: number; outcomes: PackedOutcomes }
+  | { id: number; pruned: number }
   | { id: number; error: { message: string; code?: string } }
   | { id: number; closed: true };
 
@@ -219,6 +228,13 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
     return unpackOutcomes(r.outcomes);
   }
 
+  async prune(olderThan: number, limit: number): Promise<number> {
+    const r = await this.#call({ prune: { olderThan, limit } });
+    if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+    if (!('pruned' in r)) throw new Error('unexpected reply from the telemetry writer');
+    return r.pruned;
+  }
+
   async close(): Promise<void> {
     if (this.#dead) return;
     await this.#call({ close: true });
@@ -242,6 +258,7 @@ export function telemetryWriterFor(meta: MetaStore): TelemetryWriter {
   return {
     maxBatch: WORKER_MAX_BATCH, // in-memory databases (tests) get the same, in-process
     record: async (batch) => (await get()).record(batch),
+    prune: async (olderThan, limit) => (await get()).prune(olderThan, limit),
     close: async () => {
       if (writer) await (await writer).close();
     },
