@@ -46,7 +46,9 @@ const totalBytes = plan.reduce((n, f) => n + f.size, 0);
 await writeCorpus(dir, plan);
 
 const load = await machineLoad();
-const server = await startChildServer();
+const server = await startChildServer(
+  process.env.FERRY_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FERRY_BENCH_NODE_OPTIONS } : {},
+);
 let uploadSeconds: number;
 let peakRss: number;
 let serverCpu: number;
