@@ -178,9 +178,11 @@ await startServer(loadConfig());`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
     env: {
       ...process.env,
-      ...(process.env.BENCH_PROF
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF}` }
-        : {}),
+      // BENCH_SERVER_NODE_OPTIONS: flags for the server's Node (e.g. --max-old-space-size=128).
+      NODE_OPTIONS: [
+        process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+        process.env.BENCH_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF}` : '',
+      ].join(' '),
       FERRY_DATA_DIR: dataDir,
       FERRY_PORT: '0',
       FERRY_HOST: '127.0.0.1',
