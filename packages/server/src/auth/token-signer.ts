@@ -17,9 +17,18 @@ export interface AccessClaims {
   role: UserRole;
 }
 
+/** Verified tokens remembered, so a device's many requests pay for one HMAC check (WebCrypto, async). */
+const VERIFIED_CACHE_MAX = 10_000;
+
 export class TokenSigner {
   readonly #secret: Uint8Array;
   readonly #ttl: number;
+  /**
+   * token → its claims and expiry (seconds). A signature check is a pure function of the token and
+   * the secret, so remembering the outcome is safe; expiry is checked at every use, and revocation
+   * is not decided here (the auth hook checks the device on every request).
+   */
+  readonly #verified = new Map<string, { claims: AccessClaims; exp: number }>();
 
   constructor(secret: Uint8Array, ttlSeconds: number) {
     this.#secret = secret;
@@ -42,15 +51,29 @@ export class TokenSigner {
 
   /** Throws UNAUTHORIZED for anything but a valid, unexpired token of ours. */
   async verify(token: string): Promise<AccessClaims> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.exp * 1000 > Date.now()) return known.claims;
+      this.#verified.delete(token);
+      throw new FerryError('UNAUTHORIZED', 'access token expired');
+    }
     try {
       const { payload } = await jwtVerify(token, this.#secret, { algorithms: ALGORITHMS, issuer: ISSUER });
-      if (typeof payload.sub !== 'string' || typeof payload.did !== 'string')
+      if (
+        typeof payload.sub !== 'string' ||
+        typeof payload.did !== 'string' ||
+        typeof payload.exp !== 'number'
+      )
         throw new Error('claims missing');
-      return {
+      const claims: AccessClaims = {
         userId: payload.sub,
         deviceId: payload.did,
         role: payload.role === 'admin' ? 'admin' : 'user',
       };
+      if (this.#verified.size >= VERIFIED_CACHE_MAX)
+        this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, { claims, exp: payload.exp });
+      return claims;
     } catch (e) {
       const expired = e instanceof joseErrors.JWTExpired;
       throw new FerryError('UNAUTHORIZED', expired ? 'access token expired' : 'invalid access token');
