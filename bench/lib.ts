@@ -105,41 +105,99 @@ async function freePort(): Promise<number> {
 
 /** Copies `src/` to an rsync daemon on loopback; returns seconds, or null when rsync is missing. */
 export async function rsyncLoopback(src: string): Promise<number | null> {
-  if (spawnSync('rsync', ['--version']).status !== 0) return null;
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-rsync-'));
-  const port = await freePort();
-  await mkdir(join(dir, 'dest'));
-  await writeFile(
-    join(dir, 'rsyncd.conf'),
-    `use chroot = no\nuid = 0\ngid = 0\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`,
-  );
-  const daemon = spawn(
-    'rsync',
-    [
-      '--daemon',
-      '--no-detach',
-      '--address',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--config',
-      join(dir, 'rsyncd.conf'),
-    ],
-    { stdio: 'ignore' },
-  );
+  if (!RsyncDaemon.available()) return null;
+  const daemon = await RsyncDaemon.start();
   try {
-    for (let i = 0; i < 50; i++) {
-      if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const t0 = performance.now();
-    const r = spawnSync('rsync', ['-a', '--whole-file', `${src}/`, `rsync://127.0.0.1:${port}/dest/`]);
-    const s = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`rsync failed: ${r.stderr}`);
-    return s;
+    return (await daemon.push(`${src}/`, true)).seconds;
   } finally {
-    daemon.kill();
-    await rm(dir, { recursive: true, force: true });
+    await daemon.stop();
+  }
+}
+
+export interface RsyncRun {
+  seconds: number;
+  sent: number;
+  received: number;
+}
+
+/** An rsync daemon on loopback whose module `dest` persists between pushes (delta transfers). */
+export class RsyncDaemon {
+  readonly #dir: string;
+  readonly #port: number;
+  readonly #proc: ChildProcess;
+
+  private constructor(dir: string, port: number, proc: ChildProcess) {
+    this.#dir = dir;
+    this.#port = port;
+    this.#proc = proc;
+  }
+
+  static available(): boolean {
+    return spawnSync('rsync', ['--version']).status === 0;
+  }
+
+  static async start(): Promise<RsyncDaemon> {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-rsyncd-'));
+    await mkdir(join(dir, 'dest'));
+    const port = await freePort();
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    await writeFile(
+      join(dir, 'rsyncd.conf'),
+      `use chroot = no\nuid = ${uid}\ngid = ${gid}\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`,
+    );
+    const proc = spawn(
+      'rsync',
+      [
+        '--daemon',
+        '--no-detach',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--config',
+        join(dir, 'rsyncd.conf'),
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 100; i++) {
+      if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return new RsyncDaemon(dir, port, proc);
+  }
+
+  /** `rsync -a --stats SRC rsync://…/dest/` (delta transfer unless `wholeFile`). */
+  push(src: string, wholeFile = false): Promise<RsyncRun> {
+    return new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const args = [
+        '-a',
+        '--stats',
+        wholeFile ? '--whole-file' : '--no-whole-file',
+        src,
+        `rsync://127.0.0.1:${this.#port}/dest/`,
+      ];
+      const p = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code) => {
+        const seconds = (performance.now() - t0) / 1000;
+        if (code !== 0) return reject(new Error(`rsync exited ${code}: ${out}`));
+        const num = (label: string) =>
+          Number((new RegExp(`${label}: ([\\d,.]+)`).exec(out)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
+        resolve({ seconds, sent: num('Total bytes sent'), received: num('Total bytes received') });
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const done = new Promise((r) => this.#proc.once('close', r));
+    this.#proc.kill();
+    await done;
+    await rm(this.#dir, { recursive: true, force: true });
   }
 }
 

@@ -22,10 +22,11 @@ import {
   printTable,
   readRss,
   rsyncLoopback,
+  RsyncDaemon,
   startChildServer,
   writeResult,
 } from './lib.ts';
-import { BenchDevice, CountingProxy, RsyncDaemon, type CliRun } from './sync-lib.ts';
+import { BenchDevice, CountingProxy, type CliRun } from './sync-lib.ts';
 
 const MiB = 1024 * 1024;
 const PASSWORD = 'bench-password';

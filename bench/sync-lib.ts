@@ -2,8 +2,8 @@
 // proxy on loopback, and an rsync daemon that keeps its destination between pushes (for the delta
 // references: rsync --stats bytes and time).
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,97 +146,5 @@ export class CountingProxy {
   async stop(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     await new Promise((r) => this.#server.close(r));
-  }
-}
-
-export interface RsyncRun {
-  seconds: number;
-  sent: number;
-  received: number;
-}
-
-/** An rsync daemon on loopback whose module `dest` persists between pushes (delta transfers). */
-export class RsyncDaemon {
-  readonly #dir: string;
-  readonly #port: number;
-  readonly #proc: ChildProcess;
-
-  private constructor(dir: string, port: number, proc: ChildProcess) {
-    this.#dir = dir;
-    this.#port = port;
-    this.#proc = proc;
-  }
-
-  static available(): boolean {
-    return spawnSync('rsync', ['--version']).status === 0;
-  }
-
-  static async start(): Promise<RsyncDaemon> {
-    const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-rsyncd-'));
-    await mkdir(join(dir, 'dest'));
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = s.address() as { port: number };
-        s.close(() => resolve(port));
-      });
-    });
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    await writeFile(
-      join(dir, 'rsyncd.conf'),
-      `use chroot = no\nuid = ${uid}\ngid = ${gid}\npid file = ${dir}/pid\n[dest]\n  path = ${dir}/dest\n  read only = no\n`,
-    );
-    const proc = spawn(
-      'rsync',
-      [
-        '--daemon',
-        '--no-detach',
-        '--address',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--config',
-        join(dir, 'rsyncd.conf'),
-      ],
-      { stdio: 'ignore' },
-    );
-    for (let i = 0; i < 100; i++) {
-      if (spawnSync('rsync', [`rsync://127.0.0.1:${port}/`]).status === 0) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return new RsyncDaemon(dir, port, proc);
-  }
-
-  /** `rsync -a --stats SRC rsync://…/dest/` (delta transfer unless `wholeFile`). */
-  push(src: string, wholeFile = false): Promise<RsyncRun> {
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const args = [
-        '-a',
-        '--stats',
-        wholeFile ? '--whole-file' : '--no-whole-file',
-        src,
-        `rsync://127.0.0.1:${this.#port}/dest/`,
-      ];
-      const p = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      p.on('error', reject);
-      p.on('close', (code) => {
-        const seconds = (performance.now() - t0) / 1000;
-        if (code !== 0) return reject(new Error(`rsync exited ${code}: ${out}`));
-        const num = (label: string) =>
-          Number((new RegExp(`${label}: ([\\d,.]+)`).exec(out)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
-        resolve({ seconds, sent: num('Total bytes sent'), received: num('Total bytes received') });
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const done = new Promise((r) => this.#proc.once('close', r));
-    this.#proc.kill();
-    await done;
-    await rm(this.#dir, { recursive: true, force: true });
   }
 }

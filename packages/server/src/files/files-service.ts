@@ -7,7 +7,7 @@ import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { FileEntry, Version } from '../store/meta/types.ts';
 import type { Notifier } from '../store/notify/notifier.ts';
 import type { ContentService } from '../content/content-service.ts';
-import { ensureParents, writeEntry, type Written } from './tree-writer.ts';
+import { ensureParents, folderChange, writeEntry, type Written } from './tree-writer.ts';
 
 export interface Actor {
   userId: string;
@@ -108,16 +108,7 @@ export class FilesService {
         throw new FerryError('ALREADY_EXISTS', `a file exists at ${path}`);
       }
       const dirs = await ensureParents(tx, spaceId, path, actor.deviceId);
-      const w = await writeEntry(tx, spaceId, {
-        path,
-        kind: 'dir',
-        size: 0,
-        contentHash: null,
-        manifestId: null,
-        mtime: Date.now(),
-        deleted: false,
-        deviceId: actor.deviceId,
-      });
+      const w = await writeEntry(tx, spaceId, folderChange(path, actor.deviceId));
       return { written: [...dirs, w], entry: w.entry };
     });
     return entry;

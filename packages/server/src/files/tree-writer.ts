@@ -28,6 +28,20 @@ export interface Written {
   version: Version;
 }
 
+/** The change that creates a folder at `path`. */
+export function folderChange(path: string, deviceId: string | null): EntryChange {
+  return {
+    path,
+    kind: 'dir',
+    size: 0,
+    contentHash: null,
+    manifestId: null,
+    mtime: Date.now(),
+    deleted: false,
+    deviceId,
+  };
+}
+
 /** Writes one change. The caller has checked the path and holds a transaction. */
 export async function writeEntry(tx: MetaStore, spaceId: string, c: EntryChange): Promise<Written> {
   const existing = c.fileId ? await tx.files.byId(spaceId, c.fileId) : undefined;
@@ -87,18 +101,7 @@ export async function ensureParents(
     const e = await tx.files.byPath(spaceId, dir);
     if (e?.kind === 'file') throw new FerryError('NOT_A_DIRECTORY', `${dir} is a file, not a folder`);
     if (!e) {
-      created.push(
-        await writeEntry(tx, spaceId, {
-          path: dir,
-          kind: 'dir',
-          size: 0,
-          contentHash: null,
-          manifestId: null,
-          mtime: Date.now(),
-          deleted: false,
-          deviceId,
-        }),
-      );
+      created.push(await writeEntry(tx, spaceId, folderChange(dir, deviceId)));
     }
   }
   return created;
