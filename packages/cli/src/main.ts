@@ -26,6 +26,10 @@ if (
   ]);
 }
 
+// File work goes through libuv's thread pool (4 threads by default): a scan of thousands of small
+// files is a queue of open/read/close calls, so give it more threads. Read when the pool starts.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
 const program = new Command('ferry')
   .description('Ferry: self-hosted, offline-first sync and storage')
   .version('0.1.0')

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { constants, zstdCompress } from 'node:zlib';
 import { encodeFrames, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
+import { looksIncompressible } from '@ferry/core/entropy';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs } from './chunk-refs.ts';
 
@@ -41,6 +42,7 @@ export interface UploadReport {
 }
 
 const MISSING_BATCH = 10_000;
+const FILES_IN_FLIGHT = 8;
 
 export async function uploadMissingChunks(
   api: SyncApi,
@@ -102,42 +104,50 @@ export async function uploadMissingChunks(
     if (failure) throw failure;
   };
 
-  for (const [item, list] of byFile) {
-    list.sort((a, b) => a.offset - b.offset);
-    let fh;
-    try {
-      fh = await open(join(root, item.diskPath), 'r');
-    } catch {
-      report.changed.add(item.key);
-      continue;
-    }
-    try {
-      let tryZstd = true;
-      for (const c of list) {
-        const buf = Buffer.allocUnsafe(c.size);
-        const { bytesRead } = await fh.read(buf, 0, c.size, c.offset);
-        if (bytesRead !== c.size || createHash('sha256').update(buf).digest('hex') !== c.hash) {
-          report.changed.add(item.key);
-          break;
-        }
-        let payload: Uint8Array = buf;
-        let flags = 0;
-        if (tryZstd && c.size >= 512) {
-          const z = await compress(buf, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
-          if (z.length < c.size - (c.size >> 4)) {
-            payload = z;
-            flags = FRAME_ZSTD;
-          } else tryZstd = false; // incompressible data (media, archives): stop trying for this file
-        }
-        frames.push({ hash: c.hash, flags, payload });
-        pending += payload.length + 37;
-        report.chunksSent++;
-        if (pending >= batchBytes) await flush();
+  const files = [...byFile];
+  let nextFile = 0;
+  const readFiles = async () => {
+    while (nextFile < files.length && !failure) {
+      const [item, list] = files[nextFile++];
+      list.sort((a, b) => a.offset - b.offset);
+      let fh;
+      try {
+        fh = await open(join(root, item.diskPath), 'r');
+      } catch {
+        report.changed.add(item.key);
+        continue;
       }
-    } finally {
-      await fh.close();
+      try {
+        let tryZstd = true;
+        for (const c of list) {
+          const buf = Buffer.allocUnsafe(c.size);
+          const { bytesRead } = await fh.read(buf, 0, c.size, c.offset);
+          if (bytesRead !== c.size || createHash('sha256').update(buf).digest('hex') !== c.hash) {
+            report.changed.add(item.key);
+            break;
+          }
+          let payload: Uint8Array = buf;
+          let flags = 0;
+          if (tryZstd && c.size >= 512 && !looksIncompressible(buf)) {
+            const z = await compress(buf, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+            if (z.length < c.size - (c.size >> 4)) {
+              payload = z;
+              flags = FRAME_ZSTD;
+            } else tryZstd = false; // incompressible data (media, archives): stop trying for this file
+          }
+          frames.push({ hash: c.hash, flags, payload });
+          pending += payload.length + 37;
+          report.chunksSent++;
+          if (pending >= batchBytes) await flush();
+        }
+      } finally {
+        await fh.close();
+      }
     }
-  }
+  };
+  // Several files at once: for small files the time goes to open/read/close round trips through
+  // libuv's thread pool; each file is still read in offset order.
+  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, readFiles));
   await flush();
   await Promise.all(inFlight);
   if (failure) throw failure;

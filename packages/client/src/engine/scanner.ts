@@ -185,7 +185,9 @@ export async function scanTree(
       o.onHashed?.(h.size);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, toHash.length) }, worker));
+  // Many files in flight: for small files the time goes to open/read/close round trips through
+  // libuv's thread pool, not to hashing; a big file is still read sequentially by its worker.
+  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 16, toHash.length) }, worker));
 
   db.tx(() => {
     for (const e of out.values())

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { zstdDecompressSync } from 'node:zlib';
-import { ChunkCompressor, looksIncompressible } from './chunk-compressor.ts';
+import { looksIncompressible } from '@ferry/core/entropy';
+import { ChunkCompressor } from './chunk-compressor.ts';
 
 test('ChunkCompressor: concurrent chunks each become a standalone zstd frame', async () => {
   const c = new ChunkCompressor(2);

@@ -9,7 +9,8 @@
 import { promisify } from 'node:util';
 import { zstdDecompress } from 'node:zlib';
 import { FerryError } from '@ferry/core/errors';
-import { looksIncompressible, type ChunkCompressor } from './chunk-compressor.ts';
+import { looksIncompressible } from '@ferry/core/entropy';
+import type { ChunkCompressor } from './chunk-compressor.ts';
 
 export const PACK_MAGIC = Buffer.from('FERRYPK1', 'latin1');
 export const PACK_HEADER_SIZE = PACK_MAGIC.length;
