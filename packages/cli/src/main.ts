@@ -26,9 +26,11 @@ if (
   ]);
 }
 
-// File work goes through libuv's thread pool (4 threads by default): a scan of thousands of small
-// files is a queue of open/read/close calls, so give it more threads. Read when the pool starts.
-process.env.UV_THREADPOOL_SIZE ??= '16';
+// Device commands: file work goes through libuv's thread pool (4 threads by default), and a scan
+// of thousands of small files is a queue of open/read/close calls, so give it more threads (read
+// when the pool starts). The server keeps the default: more threads there meant more chunk
+// buffers in flight and a higher peak RSS.
+if (process.argv[2] !== 'server') process.env.UV_THREADPOOL_SIZE ??= '16';
 
 const program = new Command('ferry')
   .description('Ferry: self-hosted, offline-first sync and storage')
