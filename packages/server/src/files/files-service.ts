@@ -81,6 +81,12 @@ export class FilesService {
     const { written } = await this.#commit(space.id, async (tx) => {
       const current = await tx.files.byPath(space.id, path);
       if (current?.kind === 'dir') throw new FerryError('IS_A_DIRECTORY', `${path} is a folder`);
+      // The quota is checked again here, serialised with other writes: two uploads that each fit
+      // on their own may not both land when together they go over it.
+      const quota = (await tx.users.byId(space.ownerId))?.quotaBytes ?? 0;
+      const usage = quota ? await tx.files.usageOf(space.ownerId) : 0;
+      if (quota && usage - (current?.size ?? 0) + ingested.size > quota)
+        throw new QuotaExceededError('this upload would exceed your storage quota');
       const dirs = await ensureParents(tx, space.id, path, o.actor.deviceId);
       await this.#content.record(tx, ingested);
       const w = await writeEntry(tx, space.id, {

@@ -239,6 +239,12 @@ test('bad input: upload over quota → 413 QUOTA_EXCEEDED, nothing stored', asyn
   assert.equal((await state(alice.token)).seq, before.seq);
   // Replacing a file counts only the difference.
   assert.equal((await up('/fill-2.bin', new Uint8Array(800 * 1024).fill(4))).status, 200);
+  // 480 KiB left: two concurrent 300 KiB uploads each fit alone, not together. Exactly one lands.
+  const racing = await Promise.all([
+    up('/race-a.bin', new Uint8Array(300 * 1024).fill(5)),
+    up('/race-b.bin', new Uint8Array(300 * 1024).fill(6)),
+  ]);
+  assert.deepEqual(racing.map((r) => r.status).sort(), [200, 413]);
 });
 
 test('bad input: a revoked device token is refused', async () => {
