@@ -5,6 +5,7 @@
 import { promisify } from 'node:util';
 import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
 import { FerryError, NotFoundError } from '@ferry/core/errors';
+import { looksIncompressible } from '@ferry/core/entropy';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
@@ -116,7 +117,7 @@ export class ChunkService {
     const pending: Promise<Buffer[]>[] = [];
     const load = async (hash: string): Promise<Buffer[]> => {
       const data = await this.#chunks.get(hash);
-      if (wantCompress && data.length >= 512) {
+      if (wantCompress && data.length >= 512 && !looksIncompressible(data)) {
         const z = await compress(data, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
         if (z.length < data.length - (data.length >> 4)) return [frameHeader(hash, FLAG_ZSTD, z.length), z];
       }
