@@ -3,16 +3,16 @@
 // when they uploaded it or a space they can read references it (no cross-tenant existence oracle).
 
 import { promisify } from 'node:util';
-import { constants, zstdCompress, zstdDecompress } from 'node:zlib';
+import { zstdDecompress } from 'node:zlib';
 import { FerryError, NotFoundError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
+import { ChunkCompressor } from '../store/chunks/chunk-compressor.ts';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
 import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
 import type { ChunkVisibility } from './chunk-visibility.ts';
 
-const compress = promisify(zstdCompress);
 const decompress = promisify(zstdDecompress);
 
 const PUTS_IN_FLIGHT = 8;
@@ -24,6 +24,8 @@ export class ChunkService {
   readonly #chunks: ChunkStore;
   readonly #maxUploadBytes: number;
   readonly #visibility: ChunkVisibility;
+  /** Download frames are compressed on reused zstd contexts, not a fresh context per chunk. */
+  readonly #compressor = new ChunkCompressor();
 
   constructor(o: {
     meta: MetaStore;
@@ -111,6 +113,10 @@ export class ChunkService {
     return { stored, received };
   }
 
+  close(): void {
+    this.#compressor.close();
+  }
+
   /** Yields the framed chunks (request order, each once); compress: zstd when it saves ≥ 1/16. */
   async *frames(hashes: readonly string[], { compress: wantCompress = false } = {}): AsyncGenerator<Buffer> {
     const unique = [...new Set(hashes)];
@@ -118,7 +124,7 @@ export class ChunkService {
     const load = async (hash: string): Promise<Buffer[]> => {
       const data = await this.#chunks.get(hash);
       if (wantCompress && data.length >= 512 && !looksIncompressible(data)) {
-        const z = await compress(data, { params: { [constants.ZSTD_c_compressionLevel]: 3 } });
+        const z = await this.#compressor.compress(data);
         if (z.length < data.length - (data.length >> 4)) return [frameHeader(hash, FLAG_ZSTD, z.length), z];
       }
       return [frameHeader(hash, 0, data.length), Buffer.from(data.buffer, data.byteOffset, data.byteLength)];

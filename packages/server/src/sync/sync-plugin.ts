@@ -34,14 +34,15 @@ export function syncPlugin(o: SyncPluginOptions): FastifyPluginAsync {
   return async (fastify) => {
     const feed = new ChangeFeed({ meta: o.meta, notifier: o.notifier });
     const visibility = new ChunkVisibility({ meta: o.meta });
+    const chunks = new ChunkService({
+      meta: o.meta,
+      chunks: o.chunks,
+      visibility,
+      maxUploadBytes: o.maxChunkUploadBytes,
+    });
     const deps = {
       spaces: o.spaces,
-      chunks: new ChunkService({
-        meta: o.meta,
-        chunks: o.chunks,
-        visibility,
-        maxUploadBytes: o.maxChunkUploadBytes,
-      }),
+      chunks,
       commits: new CommitService({
         meta: o.meta,
         notifier: o.notifier,
@@ -56,6 +57,7 @@ export function syncPlugin(o: SyncPluginOptions): FastifyPluginAsync {
     };
     // Long-polls would otherwise hold a graceful shutdown for up to a minute.
     fastify.addHook('preClose', async () => feed.close());
+    fastify.addHook('onClose', async () => chunks.close());
     await fastify.register(syncRoutes(deps));
     await fastify.register(seedSyncRoutes({ ...deps, meta: o.meta }));
     await fastify.register(
