@@ -10,17 +10,22 @@ import { registerRemoteFileCommands } from './commands/remote-files-commands.ts'
 
 // The long-running commands run with a small V8 young generation (2 MiB semi-spaces instead of
 // 16): the server's RSS drops by about a quarter, and its upload benchmark spends less CPU in GC,
-// since short-lived request buffers are collected sooner. V8 reads the flag only at start-up, so
-// the process replaces itself (same pid, so signals and supervisors see one process).
-const V8_FLAGS = ['--max-semi-space-size=2'];
+// since short-lived request buffers are collected sooner. The daemon, mostly idle, also keeps one
+// V8 worker thread instead of one per core (13 MiB less). V8 reads flags only at start-up, so the
+// process replaces itself (same pid, so signals and supervisors see one process).
+const V8_FLAGS = new Map([
+  ['server', ['--max-semi-space-size=2']],
+  ['daemon', ['--max-semi-space-size=2', '--v8-pool-size=1']],
+]);
+const flags = V8_FLAGS.get(process.argv[2]);
 if (
-  (process.argv[2] === 'server' || process.argv[2] === 'daemon') &&
+  flags &&
   !process.execArgv.some((a) => a.startsWith('--max-semi-space-size')) &&
   typeof process.execve === 'function'
 ) {
   process.execve(process.execPath, [
     process.execPath,
-    ...V8_FLAGS,
+    ...flags,
     ...process.execArgv,
     ...process.argv.slice(1),
   ]);
