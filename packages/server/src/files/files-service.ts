@@ -7,7 +7,7 @@ import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { FileEntry, Version } from '../store/meta/types.ts';
 import type { Notifier } from '../store/notify/notifier.ts';
 import type { ContentService } from '../content/content-service.ts';
-import { ensureParents, folderChange, writeEntry, type Written } from './tree-writer.ts';
+import { deleteTree, ensureParents, folderChange, writeEntry, type Written } from './tree-writer.ts';
 
 export interface Actor {
   userId: string;
@@ -216,29 +216,8 @@ export class FilesService {
     const { entry } = await this.#commit(spaceId, async (tx) => {
       const e = await tx.files.byId(spaceId, id);
       if (!e || e.deleted) throw new NotFoundError('file');
-      const inside =
-        e.kind === 'dir'
-          ? await tx.files.list(spaceId, e.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER })
-          : [];
-      const written: Written[] = [];
-      // Children first, so a folder's deleted_at is shared by everything removed with it.
-      for (const child of inside.reverse())
-        written.push(
-          await writeEntry(tx, spaceId, {
-            ...child,
-            fileId: child.id,
-            deleted: true,
-            deviceId: actor.deviceId,
-          }),
-        );
-      const w = await writeEntry(tx, spaceId, {
-        ...e,
-        fileId: e.id,
-        deleted: true,
-        deviceId: actor.deviceId,
-      });
-      written.push(w);
-      return { written, entry: w.entry };
+      const written = await deleteTree(tx, spaceId, e, { deviceId: actor.deviceId });
+      return { written, entry: written.at(-1)!.entry };
     });
     return entry;
   }

@@ -21,6 +21,8 @@ export interface EntryChange {
   deviceId: string | null;
   baseVersionId?: string | null;
   opId?: string | null;
+  /** When the write happens (ms); one value for writes that belong together. Default: now. */
+  at?: number;
 }
 
 export interface Written {
@@ -42,11 +44,55 @@ export function folderChange(path: string, deviceId: string | null): EntryChange
   };
 }
 
+/**
+ * Deletes an entry and, for a folder, everything live below it: children first, all with one
+ * deleted_at, so the trash shows the folder standing for what went with it. Returns the writes in
+ * order, the entry's own last.
+ */
+export async function deleteTree(
+  tx: MetaStore,
+  spaceId: string,
+  head: FileEntry,
+  o: { deviceId: string | null; opId?: string | null; mtime?: number },
+): Promise<Written[]> {
+  const at = Date.now();
+  const inside =
+    head.kind === 'dir'
+      ? await tx.files.list(spaceId, head.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER })
+      : [];
+  const written: Written[] = [];
+  for (const child of inside.reverse())
+    written.push(
+      await writeEntry(tx, spaceId, {
+        ...child,
+        fileId: child.id,
+        deleted: true,
+        deviceId: o.deviceId,
+        baseVersionId: child.versionId,
+        opId: null,
+        at,
+      }),
+    );
+  written.push(
+    await writeEntry(tx, spaceId, {
+      ...head,
+      fileId: head.id,
+      deleted: true,
+      deviceId: o.deviceId,
+      mtime: o.mtime ?? head.mtime,
+      baseVersionId: head.versionId,
+      opId: o.opId ?? null,
+      at,
+    }),
+  );
+  return written;
+}
+
 /** Writes one change. The caller has checked the path and holds a transaction. */
 export async function writeEntry(tx: MetaStore, spaceId: string, c: EntryChange): Promise<Written> {
   const existing = c.fileId ? await tx.files.byId(spaceId, c.fileId) : undefined;
   const seq = await tx.spaces.nextSeq(spaceId);
-  const now = Date.now();
+  const now = c.at ?? Date.now();
   const version: Version = {
     id: randomUUID(),
     spaceId,

@@ -8,7 +8,7 @@ import { FerryError } from '@ferry/core/errors';
 import { conflictCopyPath, isWithin } from '@ferry/core/paths';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { EntryKind, FileEntry, Manifest, Version } from '../store/meta/types.ts';
-import { ensureParents, writeEntry, type Written } from '../files/tree-writer.ts';
+import { deleteTree, ensureParents, writeEntry, type Written } from '../files/tree-writer.ts';
 
 export const COMMIT_STATUSES = ['ok', 'noop', 'conflict', 'rejected'] as const;
 export type CommitStatus = (typeof COMMIT_STATUSES)[number];
@@ -433,32 +433,11 @@ async function write(ctx: ApplyContext, _c: PreparedChange, s: WriteSpec): Promi
 
 /** Deletes an entry and, for a folder, everything live below it (children first, like the trash). */
 async function removeTree(ctx: ApplyContext, head: FileEntry, c: PreparedChange): Promise<Written> {
-  const { tx, spaceId } = ctx;
-  const inside =
-    head.kind === 'dir'
-      ? await tx.files.list(spaceId, head.path, { recursive: true, limit: Number.MAX_SAFE_INTEGER })
-      : [];
-  for (const child of inside.reverse()) {
-    ctx.written.push(
-      await writeEntry(tx, spaceId, {
-        ...child,
-        fileId: child.id,
-        deleted: true,
-        deviceId: ctx.deviceId,
-        baseVersionId: child.versionId,
-        opId: null,
-      }),
-    );
-  }
-  const w = await writeEntry(tx, spaceId, {
-    ...head,
-    fileId: head.id,
-    deleted: true,
+  const written = await deleteTree(ctx.tx, ctx.spaceId, head, {
     deviceId: ctx.deviceId,
-    mtime: c.mtime,
-    baseVersionId: head.versionId,
     opId: c.opId,
+    mtime: c.mtime,
   });
-  ctx.written.push(w);
-  return w;
+  ctx.written.push(...written);
+  return written.at(-1)!;
 }
