@@ -27,7 +27,7 @@ async function startServer(
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
     child.stdout.on('data', () => {
       const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m) {

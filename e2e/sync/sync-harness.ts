@@ -84,11 +84,15 @@ export class ServerHandle {
     this.proc = p;
     p.stdout.on('data', (d: Buffer) => (this.log += d.toString()));
     p.stderr.on('data', (d: Buffer) => (this.log += d.toString()));
-    await waitFor('server listening', async () => {
-      if (p.exitCode !== null) throw new Error(`server exited: ${this.log}`);
-      const r = await fetch(`${this.url}/health`).catch(() => null);
-      return r?.ok;
-    });
+    await waitFor(
+      'server listening',
+      async () => {
+        if (p.exitCode !== null) throw new Error(`server exited: ${this.log}`);
+        const r = await fetch(`${this.url}/health`).catch(() => null);
+        return r?.ok;
+      },
+      60_000, // generous: a loaded CI machine can take many seconds to start Node
+    );
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
