@@ -184,6 +184,13 @@ async function runDownloads(
   }
   if (group.length) groups.push(group);
 
+  const transfer = {
+    root: ctx.root,
+    api: ctx.api,
+    limiter: ctx.down,
+    signal: ctx.signal,
+    onBytes: (n: number) => ctx.onProgress?.('down', n),
+  };
   const downloadOne = async (op: DownloadOp, have?: Map<string, Uint8Array>) => {
     const r = op.remote;
     const refs = r.size === 0 ? new Uint8Array(0) : manifests.get(r.manifestId ?? '');
@@ -206,17 +213,7 @@ async function runDownloads(
       expect: op.expect,
       sources,
     };
-    const res = await downloadFile(
-      {
-        root: ctx.root,
-        api: ctx.api,
-        limiter: ctx.down,
-        signal: ctx.signal,
-        onBytes: (n) => ctx.onProgress?.('down', n),
-        have,
-      },
-      job,
-    );
+    const res = await downloadFile({ ...transfer, have }, job);
     ctx.stats.bytesDown += res.bytesFetched;
     if (!res.written || !res.stat) {
       ctx.stats.deferred++;
@@ -252,17 +249,7 @@ async function runDownloads(
       }
       const have = new Map<string, Uint8Array>();
       if (hashes.size) {
-        const n = await fetchChunks(
-          {
-            root: ctx.root,
-            api: ctx.api,
-            limiter: ctx.down,
-            signal: ctx.signal,
-            onBytes: (n) => ctx.onProgress?.('down', n),
-          },
-          [...hashes],
-          have,
-        );
+        const n = await fetchChunks(transfer, [...hashes], have);
         ctx.stats.bytesDown += n;
       }
       let i = 0;

@@ -1,6 +1,14 @@
 // A modal built on <dialog>: native focus trap, Escape to close, backdrop; phone-friendly sheet.
 
 import { useEffect, useRef, type ReactNode } from 'react';
+import type { FileInfo } from '@ferry/client/api/index';
+
+/** Props of a dialog that acts on one entry and reports back when it changed something. */
+export interface EntryDialogProps {
+  entry: FileInfo;
+  onClose: () => void;
+  onDone: () => void;
+}
 
 export function Dialog({
   title,

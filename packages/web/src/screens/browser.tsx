@@ -12,7 +12,7 @@ import { folderRoute, linkClick, navigate } from '../lib/router.ts';
 import { enqueue, onUploaded } from '../lib/upload-queue.ts';
 import { FileIcon } from '../components/icons.tsx';
 import { VirtualList } from '../components/virtual-list.tsx';
-import { Dialog, ErrorNote } from '../components/dialog.tsx';
+import { Dialog, ErrorNote, type EntryDialogProps } from '../components/dialog.tsx';
 import { UploadList } from '../components/upload-list.tsx';
 import { filesFromDrop, type PickedFile } from '../lib/drop.ts';
 
@@ -446,15 +446,7 @@ function ActionsDialog({
   );
 }
 
-function RenameDialog({
-  entry,
-  onClose,
-  onDone,
-}: {
-  entry: FileInfo;
-  onClose: () => void;
-  onDone: () => void;
-}) {
+function RenameDialog({ entry, onClose, onDone }: EntryDialogProps) {
   const { toast } = useApp();
   const [path, setPath] = useState(entry.path);
   const [error, setError] = useState<unknown>(null);
@@ -493,15 +485,7 @@ function RenameDialog({
   );
 }
 
-function DeleteDialog({
-  entry,
-  onClose,
-  onDone,
-}: {
-  entry: FileInfo;
-  onClose: () => void;
-  onDone: () => void;
-}) {
+function DeleteDialog({ entry, onClose, onDone }: EntryDialogProps) {
   const { toast } = useApp();
   const [error, setError] = useState<unknown>(null);
   return (

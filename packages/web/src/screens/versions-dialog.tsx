@@ -1,21 +1,12 @@
 // Version history of a file, with restore of any older version.
 
-import type { FileInfo } from '@ferry/client/api/index';
 import { client } from '../lib/api.ts';
 import { useApp, useAsync } from '../lib/app-state.ts';
 import { formatDate, formatSize } from '../lib/format.ts';
-import { Dialog, ErrorNote } from '../components/dialog.tsx';
+import { Dialog, ErrorNote, type EntryDialogProps } from '../components/dialog.tsx';
 import { useState } from 'react';
 
-export default function VersionsDialog({
-  entry,
-  onClose,
-  onDone,
-}: {
-  entry: FileInfo;
-  onClose: () => void;
-  onDone: () => void;
-}) {
+export default function VersionsDialog({ entry, onClose, onDone }: EntryDialogProps) {
   const { toast } = useApp();
   const { data, error, loading, reload } = useAsync(() => client.files.versions(entry.id), [entry.id]);
   const [actionError, setActionError] = useState<unknown>(null);
