@@ -47,7 +47,7 @@ await writeCorpus(dir, plan);
 
 const load = await machineLoad();
 const server = await startChildServer(
-  process.env.FERRY_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.FERRY_BENCH_NODE_OPTIONS } : {},
+  process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {},
 );
 let uploadSeconds: number;
 let peakRss: number;
