@@ -1,5 +1,6 @@
 // Files and folders of a space: list, upload, download, move, delete, versions, conflicts.
 
+import { FerryApiError, isFerryApiError } from './errors.ts';
 import type { Transport, UploadProgress } from './transport.ts';
 import type { FileInfo, FileVersion, ListPage } from './types.ts';
 
@@ -30,6 +31,13 @@ export interface DownloadOptions extends SpaceOption {
 }
 
 export type FileRef = { id: string } | { path: string };
+
+export interface FileHead {
+  /** Id of the file's current version (null from a server that does not send it). */
+  versionId: string | null;
+  contentHash: string | null;
+  size: number;
+}
 
 export class FilesApi {
   readonly #t: Transport;
@@ -89,6 +97,30 @@ export class FilesApi {
       headers,
       signal: o.signal,
     });
+  }
+
+  /**
+   * The current version of the file at `path` (a HEAD of its download: no body is sent), or null
+   * when nothing is there. `versionId` is the base for a sync commit on top of it.
+   */
+  async head(path: string, o: SpaceOption = {}): Promise<FileHead | null> {
+    try {
+      const res = await this.#t.request('HEAD', '/api/v1/files/download', {
+        query: { path, space: o.space },
+        headers: { accept: '*/*' },
+      });
+      return {
+        versionId: res.headers.get('x-ferry-version-id'),
+        contentHash: res.headers.get('x-content-sha256') || null,
+        size: Number(res.headers.get('content-length') ?? 0),
+      };
+    } catch (e) {
+      if (isFerryApiError(e) && e.status === 404) return null;
+      // A HEAD answer has no error body: name the one case a caller can act on.
+      if (isFerryApiError(e) && e.status === 409)
+        throw new FerryApiError(409, 'IS_A_DIRECTORY', `${path} is a folder`);
+      throw e;
+    }
   }
 
   async downloadBytes(ref: FileRef, o: DownloadOptions = {}): Promise<Uint8Array> {

@@ -21,6 +21,7 @@ export type {
   UploadOptions,
   DownloadOptions,
   FileRef,
+  FileHead,
   SpaceOption,
 } from './files-api.ts';
 export type { SpacesApi } from './spaces-api.ts';

@@ -107,6 +107,8 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
         schema: {
           tags: ['files'],
           summary: 'Download a file by path or id (streamed; Range and If-None-Match supported)',
+          description:
+            'HEAD answers the headers only. ETag and x-content-sha256 carry the content hash, x-ferry-version-id the id of the current version (the baseVersionId for a sync commit on top of it).',
           querystring: Type.Object(
             {
               path: Type.Optional(Type.String({ maxLength: 4096 })),
@@ -128,6 +130,8 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
         if (!request.query.id && !request.query.path)
           throw new FerryError('BAD_REQUEST', 'give a path or an id');
         const entry = await d.files.getLive(space.id, { id: request.query.id, path: request.query.path });
+        // The head version, so a client (the web app's chunked upload) can commit on top of it.
+        void reply.header('x-ferry-version-id', entry.versionId);
         return sendFile(request, reply, entry, d.content, { inline: request.query.inline });
       },
     );

@@ -24,7 +24,13 @@ export function UploadList({ compact = false }: { compact?: boolean }) {
                 {i.path}
               </span>
               <span className="up-size">
-                {i.error ? 'failed' : i.active ? `${pct}%` : formatSize(i.size)}
+                {i.error
+                  ? 'failed'
+                  : i.hashing !== undefined
+                    ? `checking ${Math.round((i.hashing / (i.size || 1)) * 100)}%`
+                    : i.active
+                      ? `${pct}%`
+                      : formatSize(i.size)}
               </span>
               <progress max={100} value={pct} aria-label={`Upload of ${i.path}`} />
               {i.error && (

@@ -1,10 +1,12 @@
-// Minimal promise wrapper over IndexedDB for the two stores the app keeps offline:
-// the upload queue (with the file bytes) and the last-seen folder listings.
+// Minimal promise wrapper over IndexedDB for the stores the app keeps offline: the upload queue
+// (with the file bytes), the chunk plans of resumable uploads and the last-seen folder listings.
 
 const DB_NAME = 'ferry';
-const VERSION = 1;
+const VERSION = 2;
 export const QUEUE = 'upload-queue';
 export const LISTINGS = 'listings';
+/** Per queued item: its chunk hashes and commit opId (kept apart so the file's bytes are written once). */
+export const UPLOAD_PLANS = 'upload-plans';
 
 let dbp: Promise<IDBDatabase> | null = null;
 
@@ -15,8 +17,16 @@ function open(): Promise<IDBDatabase> {
       const db = req.result;
       if (!db.objectStoreNames.contains(QUEUE)) db.createObjectStore(QUEUE, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(LISTINGS)) db.createObjectStore(LISTINGS);
+      if (!db.objectStoreNames.contains(UPLOAD_PLANS)) db.createObjectStore(UPLOAD_PLANS, { keyPath: 'id' });
     };
-    req.onsuccess = () => resolve(req.result);
+    req.onsuccess = () => {
+      // A newer version of the app opened in another tab: let it upgrade, reopen on next use.
+      req.result.onversionchange = () => {
+        req.result.close();
+        dbp = null;
+      };
+      resolve(req.result);
+    };
     req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
   });
   return dbp;

@@ -1,10 +1,14 @@
 // The offline-first upload queue. Every upload goes through it: the file is first written to
 // IndexedDB (so it survives reloads and lost connections), then sent by a small worker that
-// pauses while offline and resumes by itself on the browser's "online" event.
+// pauses while offline and resumes by itself on the browser's "online" event. Files of 1 MiB and
+// more go in chunks over the sync protocol (chunked-upload.ts), so a retry sends only what the
+// server does not have yet; smaller ones are one plain upload request.
 
 import { isFerryApiError } from '@ferry/client/api/index';
 import { client } from './api.ts';
-import { QUEUE, idbDelete, idbGetAll, idbPut } from './idb.ts';
+import { hashBlob, type HashedBlob } from './blob-hasher.ts';
+import { CHUNKED_MIN_BYTES, uploadInChunks } from './chunked-upload.ts';
+import { QUEUE, UPLOAD_PLANS, idbDelete, idbGet, idbGetAll, idbPut } from './idb.ts';
 
 export interface QueueItem {
   id: string;
@@ -22,8 +26,16 @@ export interface QueueItem {
   error?: string;
 }
 
+/** What a chunked upload keeps between attempts and reloads (store UPLOAD_PLANS, by item id). */
+interface UploadPlan {
+  id: string;
+  opId: string;
+  hashed: HashedBlob;
+}
+
 export interface QueueView {
-  items: (QueueItem & { loaded: number; active: boolean })[];
+  /** `loaded`: bytes the server confirmed; `hashing`: bytes read so far while chunking a large file. */
+  items: (QueueItem & { loaded: number; active: boolean; hashing?: number })[];
   /** Items not yet on the server. */
   pending: number;
   online: boolean;
@@ -36,6 +48,7 @@ const RETRY_MS = 5000;
 
 let items: QueueItem[] = [];
 const progress = new Map<string, number>();
+const hashing = new Map<string, number>();
 const active = new Set<string>();
 let completed = 0;
 let loaded = false;
@@ -51,7 +64,12 @@ function mine(): QueueItem[] {
 
 function emit(): void {
   view = {
-    items: mine().map((i) => ({ ...i, loaded: progress.get(i.id) ?? 0, active: active.has(i.id) })),
+    items: mine().map((i) => ({
+      ...i,
+      loaded: progress.get(i.id) ?? 0,
+      active: active.has(i.id),
+      hashing: hashing.get(i.id),
+    })),
     pending: mine().length,
     online: navigator.onLine,
     completed,
@@ -125,6 +143,7 @@ export async function enqueue(
 export async function removeFromQueue(id: string): Promise<void> {
   items = items.filter((i) => i.id !== id);
   await idbDelete(QUEUE, id).catch(() => undefined);
+  await idbDelete(UPLOAD_PLANS, id).catch(() => undefined);
   emit();
 }
 
@@ -155,24 +174,59 @@ export function pump(): void {
   }
 }
 
-async function send(item: QueueItem): Promise<void> {
-  item.attempts++;
+// Chunking needs WebCrypto, which browsers give only to secure contexts (https, localhost).
+const canChunk = () => typeof crypto !== 'undefined' && !!crypto.subtle && !!crypto.randomUUID;
+
+/** The item's chunk plan: from IndexedDB after a reload, else hashed now (once) and saved. */
+async function planOf(item: QueueItem): Promise<UploadPlan> {
+  const saved = await idbGet<UploadPlan>(UPLOAD_PLANS, item.id).catch(() => undefined);
+  if (saved && saved.hashed.size === item.size) return saved;
+  hashing.set(item.id, 0);
   try {
-    await client.files.upload(item.path, item.file, {
-      space: item.space,
-      mtime: item.mtime,
-      onProgress: (p) => {
-        progress.set(item.id, p.loaded);
+    const hashed = await hashBlob(item.file, {
+      onProgress: (n) => {
+        hashing.set(item.id, n);
         emit();
       },
     });
+    const plan = { id: item.id, opId: crypto.randomUUID(), hashed };
+    await idbPut(UPLOAD_PLANS, plan).catch(() => undefined);
+    return plan;
+  } finally {
+    hashing.delete(item.id);
+  }
+}
+
+async function upload(item: QueueItem): Promise<void> {
+  const onProgress = (loaded: number) => {
+    progress.set(item.id, loaded);
+    emit();
+  };
+  if (item.size < CHUNKED_MIN_BYTES || !canChunk()) {
+    await client.files.upload(item.path, item.file, {
+      space: item.space,
+      mtime: item.mtime,
+      onProgress: (p) => onProgress(p.loaded),
+    });
+    return;
+  }
+  const plan = await planOf(item);
+  await uploadInChunks(client, { ...item, opId: plan.opId, hashed: plan.hashed, onProgress });
+}
+
+async function send(item: QueueItem): Promise<void> {
+  item.attempts++;
+  try {
+    await upload(item);
     items = items.filter((i) => i.id !== item.id);
     completed++;
     await idbDelete(QUEUE, item.id).catch(() => undefined);
+    await idbDelete(UPLOAD_PLANS, item.id).catch(() => undefined);
     doneListeners.forEach((fn) => fn(item));
   } catch (e) {
     progress.delete(item.id);
-    if (isFerryApiError(e) && !e.transient && e.code !== 'NOT_SIGNED_IN') {
+    // CHUNKS_MISSING: a chunk went away between sending and committing; the next try resends it.
+    if (isFerryApiError(e) && !e.transient && !['NOT_SIGNED_IN', 'CHUNKS_MISSING'].includes(e.code)) {
       item.error = `${e.message} (${e.code})`;
       await idbPut(QUEUE, item).catch(() => undefined);
     } else {

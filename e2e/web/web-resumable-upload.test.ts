@@ -1,0 +1,167 @@
+// Resumable browser uploads, in real headless Chromium against the real server: a multi-MiB file
+// goes up in chunk batches over the sync protocol; the connection is cut after two batches and the
+// page is reloaded; the upload then finishes from the IndexedDB queue without sending any chunk
+// the server already had. Every /chunks request the page makes is seen (and cut) by page routing;
+// the server's own answers count what it stored.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import { hashBytes } from '../../packages/client/src/engine/file-hasher.ts';
+import { unpackRefs } from '../../packages/client/src/engine/chunk-refs.ts';
+import { DESKTOP, browserSkipReason, ensureWebBuild, launchBrowser } from './browser-harness.ts';
+
+const skip = browserSkipReason();
+
+/** The chunk hashes of a framed /chunks body (docs/sync-protocol.md). */
+function frameHashes(body: Buffer): string[] {
+  const out: string[] = [];
+  for (let at = 0; at < body.length; at += 37 + body.readUInt32BE(at + 33))
+    out.push(body.toString('hex', at, at + 32));
+  return out;
+}
+
+interface Sent {
+  hashes: string[];
+  stored: number;
+  received: number;
+}
+
+describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
+  let t: import('../../packages/server/src/testing/test-server.ts').TestServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** /chunks requests that reached the server, with its answer. */
+  const sent: Sent[] = [];
+  /** /chunks requests cut before they left the browser. */
+  const cut: string[][] = [];
+  /** How many more /chunks requests may pass (the rest are cut as if the network dropped). */
+  let allowance = Infinity;
+
+  async function onChunks(route: Route) {
+    const hashes = frameHashes(route.request().postDataBuffer() ?? Buffer.alloc(0));
+    if (allowance <= 0) {
+      cut.push(hashes);
+      await route.abort('internetdisconnected');
+      return;
+    }
+    allowance--;
+    const res = await route.fetch();
+    const answer = (await res.json()) as { stored: number; received: number };
+    sent.push({ hashes, ...answer });
+    await route.fulfill({ response: res });
+  }
+
+  before(async () => {
+    ensureWebBuild();
+    const mod = await import('../../packages/server/src/testing/test-server.ts');
+    t = await mod.startTestServer();
+    browser = await launchBrowser();
+    // No service worker: every request of the page goes through the route below.
+    context = await browser.newContext({ ...DESKTOP, serviceWorkers: 'block' });
+    await context.route((url) => url.pathname === '/api/v1/chunks', onChunks);
+    page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    await page.goto(t.url + '/');
+    await page.getByLabel('Username').fill(mod.TEST_ADMIN.username);
+    await page.getByLabel('Password').fill(mod.TEST_ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  const row = (name: string) => page.locator(`.row[data-name="${name}"]`);
+  const pick = (name: string, buffer: Buffer) =>
+    page
+      .locator('[data-testid=file-input]')
+      .setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+  async function download(path: string): Promise<Buffer> {
+    const res = await t.request(`/api/v1/files/download?path=${encodeURIComponent(path)}`, {
+      token: t.adminToken,
+    });
+    assert.equal(res.status, 200);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  const original = randomBytes(8 * 1024 * 1024 + 4321);
+
+  test('a dropped connection and a reload: the retry sends only the chunks the server lacks', async () => {
+    allowance = 2;
+    await pick('big.bin', original);
+    // The third batch is cut: the network "drops" mid-upload.
+    await waitFor(() => cut.length > 0, 'a chunk batch was cut');
+    assert.equal(sent.length, 2);
+    const beforeDrop = new Set(sent.flatMap((s) => s.hashes));
+    assert.ok(beforeDrop.size > 0);
+
+    // Back online, in a fresh page: the item comes back from IndexedDB and finishes by itself.
+    allowance = Infinity;
+    await page.reload();
+    await row('big.bin').waitFor();
+    await page.getByTestId('queue-count').waitFor({ state: 'detached' });
+
+    const engine = unpackRefs(hashBytes(original).refs).map((r) => r.hash);
+    const all = sent.flatMap((s) => s.hashes);
+    assert.equal(new Set(all).size, all.length, 'no chunk reached the server twice');
+    assert.deepEqual(new Set(all), new Set(engine), "the page's chunks are the Node engine's chunks");
+    const afterDrop = sent.slice(2).flatMap((s) => s.hashes);
+    assert.ok(afterDrop.length > 0, 'the rest was sent after the reload');
+    assert.ok(
+      afterDrop.every((h) => !beforeDrop.has(h)),
+      'chunks sent before the drop were not sent again',
+    );
+    // The server's own count: each chunk stored once, and it received no frame it already had.
+    const unique = new Set(engine).size;
+    assert.equal(
+      sent.reduce((n, s) => n + s.stored, 0),
+      unique,
+    );
+    assert.equal(
+      sent.reduce((n, s) => n + s.received, 0),
+      unique,
+    );
+
+    const bytes = await download('/big.bin');
+    assert.equal(sha(bytes), sha(original));
+    assert.ok(bytes.equals(original), 'downloaded byte-identical');
+  });
+
+  test('a new version of the file sends only its changed chunks and replaces it (no conflict copy)', async () => {
+    const edited = Buffer.from(original);
+    edited.write('an edit in the middle of the file', 4 * 1024 * 1024);
+    const before = sent.length;
+    await pick('big.bin', edited);
+    await waitFor(
+      async () => sha(await download('/big.bin')) === sha(edited),
+      'the edited file is the current version',
+    );
+    const resent = sent.slice(before).flatMap((s) => s.hashes);
+    assert.ok(
+      resent.length >= 1 && resent.length <= 3,
+      `only the edited chunks were sent (${resent.length})`,
+    );
+    const list = (await (await t.request('/api/v1/files/list?path=/', { token: t.adminToken })).json()) as {
+      entries: { name: string; version: number }[];
+    };
+    assert.deepEqual(
+      list.entries.filter((e) => e.name.startsWith('big')).map((e) => [e.name, e.version]),
+      [['big.bin', 2]],
+    );
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
