@@ -69,3 +69,15 @@ test('invalid options are refused', () => {
   assert.throws(() => new Chunker({ minSize: 1024, avgSize: 3000, maxSize: 8192 }), /power of two/);
   assert.throws(() => new Chunker({ minSize: 8192, avgSize: 4096, maxSize: 16384 }), /minSize/);
 });
+
+test('cut points are pinned: every device and server version must cut the same bytes the same way', () => {
+  // Boundaries are a compatibility contract (chunks dedup across devices, versions and releases);
+  // a change to the gear table, masks or loop that moves a cut fails here.
+  const sizes = chunkBuffer(seeded(4 * 1024 * 1024, 2024)).map((c) => c.length);
+  assert.equal(sizes.length, 118);
+  assert.deepEqual(sizes.slice(0, 5), [14551, 12477, 64951, 32826, 46447]);
+  assert.equal(
+    createHash('sha256').update(sizes.join(',')).digest('hex'),
+    '8568e77013241deeece73b2e45789bde324d63cb423257841b42f5b374446a19',
+  );
+});
