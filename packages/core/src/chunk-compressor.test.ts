@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { zstdDecompressSync } from 'node:zlib';
-import { looksIncompressible } from '@ferry/core/entropy';
+import { looksIncompressible } from './entropy.ts';
 import { ChunkCompressor } from './chunk-compressor.ts';
 
 test('ChunkCompressor: concurrent chunks each become a standalone zstd frame', async () => {

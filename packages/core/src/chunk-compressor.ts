@@ -1,4 +1,5 @@
-// zstd for chunks at rest, tuned for many small buffers. One-shot zstdCompress() builds a fresh
+// zstd for chunks (at rest, and on the wire of the sync protocol), tuned for many small buffers.
+// Node only (node:zlib): the browser never imports it. One-shot zstdCompress() builds a fresh
 // compression context per call and costs ~0.7 ms of main-thread time per 32 KiB chunk; here a few
 // long-lived streams each compress one chunk at a time and end a frame per chunk with
 // flush(ZSTD_e_end), so every output is a standalone frame that zstdDecompress() reads. Chunks that

@@ -7,14 +7,11 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { constants, zstdCompress } from 'node:zlib';
 import { encodeFrames, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
 import { looksIncompressible } from '@ferry/core/entropy';
+import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs } from './chunk-refs.ts';
-
-const compress = promisify(zstdCompress);
 
 export interface UploadItem {
   /** Key the caller uses to match results (usually the Ferry path). */
@@ -80,6 +77,8 @@ export async function uploadMissingChunks(
     o.batchBytes ?? (limited ? Math.min(8 << 20, Math.max(64 << 10, limited >> 2)) : 8 * 1024 * 1024);
   const maxInFlight = o.inFlight ?? 3;
   const inFlight = new Set<Promise<void>>();
+  // Reused zstd contexts: a fresh one per chunk cost more main-thread time than the compression.
+  const compressor = new ChunkCompressor();
   let failure: unknown;
   let frames: ChunkFrame[] = [];
   let pending = 0;
@@ -129,7 +128,7 @@ export async function uploadMissingChunks(
           let payload: Uint8Array = buf;
           let flags = 0;
           if (tryZstd && c.size >= 512 && !looksIncompressible(buf)) {
-            const z = await compress(buf, { params: { [constants.ZSTD_c_compressionLevel]: 1 } });
+            const z = await compressor.compress(buf);
             if (z.length < c.size - (c.size >> 4)) {
               payload = z;
               flags = FRAME_ZSTD;
@@ -147,7 +146,11 @@ export async function uploadMissingChunks(
   };
   // Several files at once: for small files the time goes to open/read/close round trips through
   // libuv's thread pool; each file is still read in offset order.
-  await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, readFiles));
+  try {
+    await Promise.all(Array.from({ length: Math.min(FILES_IN_FLIGHT, files.length) }, readFiles));
+  } finally {
+    compressor.close();
+  }
   await flush();
   await Promise.all(inFlight);
   if (failure) throw failure;

@@ -56,7 +56,7 @@ export class ContentService {
     const store = (data: Uint8Array) => {
       const hash = createHash('sha256').update(data).digest('hex');
       refs.push({ hash, size: data.length });
-      const p = this.#chunks.put(hash, data).then(
+      const p = this.#chunks.put(hash, data, { verified: true }).then(
         (r) => {
           records.push({ hash, size: data.length, storedSize: r.storedSize });
           if (r.created) newStoredBytes += r.storedSize;

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { zstdDecompress } from 'node:zlib';
 import { FerryError, NotFoundError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
-import { ChunkCompressor } from '../store/chunks/chunk-compressor.ts';
+import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
@@ -80,9 +80,10 @@ export class ChunkService {
     try {
       for await (const frame of readFrames(body, { maxTotal: this.#maxUploadBytes })) {
         const at = index++;
-        let data: Uint8Array = frame.payload;
-        if (frame.flags & FLAG_ZSTD) data = await inflate(frame.payload, frame.hash, at);
-        const p = this.#chunks.put(frame.hash, data).then(
+        const zstd = frame.flags & FLAG_ZSTD ? frame.payload : undefined;
+        const data = zstd ? await inflate(zstd, frame.hash, at) : frame.payload;
+        // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
+        const p = this.#chunks.put(frame.hash, data, { zstd }).then(
           (r) => {
             received++;
             if (r.created) stored++;

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { zstdCompressSync } from 'node:zlib';
 import type { ChunkStore } from './chunk-store.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -56,6 +57,13 @@ export function testChunkStore(
     await s.delete(sha(data));
     await s.delete(sha(data));
     assert.equal((await s.has([sha(data)])).size, 0);
+  });
+
+  withStore('a chunk given with its zstd frame (an upload frame) reads back as the same bytes', async (s) => {
+    const text = Buffer.from('frame '.repeat(6000));
+    const r = await s.put(sha(text), text, { zstd: zstdCompressSync(text) });
+    assert.equal(r.created, true);
+    assert.deepEqual(Buffer.from(await s.get(sha(text))), text);
   });
 
   withStore('empty chunk round-trips', async (s) => {

@@ -2,7 +2,7 @@
 //
 // Contract (chunk-store.contract.ts holds every implementation to it):
 // - put(hash, data) verifies sha256(data) === hash before storing, else throws HASH_MISMATCH and
-//   stores nothing. It is atomic (a reader never sees half a chunk) and durable when it resolves.
+//   stores nothing (unless the caller says it verified the hash itself, see PutOptions). It is atomic (a reader never sees half a chunk) and durable when it resolves.
 //   Putting a chunk that exists is a cheap no-op that reports created: false.
 // - get(hash) returns the original bytes, verified; NOT_FOUND when absent; a corrupt copy throws
 //   HASH_MISMATCH rather than returning wrong bytes.
@@ -16,8 +16,19 @@ export interface PutResult {
   storedSize: number;
 }
 
+/** What a caller already knows about a chunk, so the store does not do the work twice. */
+export interface PutOptions {
+  /** The caller hashed `data` itself and it matched `hash` (an ingest, a verified upload frame). */
+  verified?: boolean;
+  /**
+   * A zstd frame that decompresses to `data` (a sync upload's wire frame, which the caller has
+   * decompressed and verified): a store that compresses at rest may keep it instead of compressing again.
+   */
+  zstd?: Uint8Array;
+}
+
 export interface ChunkStore {
-  put(hash: string, data: Uint8Array): Promise<PutResult>;
+  put(hash: string, data: Uint8Array, options?: PutOptions): Promise<PutResult>;
   get(hash: string): Promise<Uint8Array>;
   has(hashes: readonly string[]): Promise<Set<string>>;
   delete(hash: string): Promise<void>;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
+import { constants, zstdCompressSync } from 'node:zlib';
 import { join } from 'node:path';
 import { PackChunkStore } from './pack-chunk-store.ts';
 import { RECORD_HEADER_SIZE, writeRecordHeader } from './pack-format.ts';
@@ -53,6 +54,24 @@ test('PackChunkStore: concurrent puts of one chunk store it once', async () => {
     assert.equal(results.filter((r) => r.created).length, 1);
     assert.equal(s.stats.records, 1);
     await s.close();
+  });
+});
+
+test('PackChunkStore: an upload frame given with a chunk is stored as is, not compressed again', async () => {
+  await withDir(async (dir) => {
+    const s = new PackChunkStore(dir);
+    const text = Buffer.from('the same words again and again '.repeat(2000));
+    // A frame at level 19 differs from what the store makes at level 1: its size shows which was kept.
+    const frame = zstdCompressSync(text, { params: { [constants.ZSTD_c_compressionLevel]: 19 } });
+    assert.equal((await s.put(sha(text), text, { zstd: frame })).storedSize, frame.length);
+    const random = randomBytes(5000);
+    const useless = zstdCompressSync(random); // bigger than the data: the raw bytes are kept
+    assert.equal((await s.put(sha(random), random, { zstd: useless })).storedSize, random.length);
+    await s.close();
+    const again = new PackChunkStore(dir);
+    assert.deepEqual(Buffer.from(await again.get(sha(text))), text);
+    assert.deepEqual(Buffer.from(await again.get(sha(random))), random);
+    await again.close();
   });
 });
 

@@ -12,10 +12,10 @@
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FerryError, NotFoundError } from '@ferry/core/errors';
-import { HASH_RE, type ChunkStore, type PutResult } from './chunk-store.ts';
+import { HASH_RE, type ChunkStore, type PutOptions, type PutResult } from './chunk-store.ts';
 import { sha256Hex, verify } from './chunk-codec.ts';
 import { fsyncDir } from './fs-chunk-store.ts';
-import { ChunkCompressor } from './chunk-compressor.ts';
+import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import { PackIndex, type IndexEntry } from './pack-index.ts';
 import {
   PACK_HEADER_SIZE,
@@ -160,15 +160,15 @@ export class PackChunkStore implements ChunkStore {
     return Buffer.from(hash, 'hex');
   }
 
-  async put(hash: string, data: Uint8Array): Promise<PutResult> {
+  async put(hash: string, data: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     const key = this.#key(hash);
-    verify(hash, data);
+    if (!options.verified) verify(hash, data);
     await this.#open();
     const known = this.#idx.get(key);
     if (known) return { created: false, storedSize: known.storedSize };
     const pending = this.#inFlight.get(hash);
     if (pending) return pending.then((r) => ({ created: false, storedSize: r.storedSize }));
-    const p = this.#append(key, data);
+    const p = this.#append(key, data, options.zstd);
     this.#inFlight.set(hash, p);
     try {
       return await p;
@@ -177,8 +177,8 @@ export class PackChunkStore implements ChunkStore {
     }
   }
 
-  async #append(hash: Buffer, data: Uint8Array): Promise<PutResult> {
-    const { flags, body } = await encodeBody(data, this.#compressor);
+  async #append(hash: Buffer, data: Uint8Array, zstd: Uint8Array | undefined): Promise<PutResult> {
+    const { flags, body } = await encodeBody(data, this.#compressor, zstd);
     await new Promise<void>((resolve, reject) => {
       if (this.#closed) throw new FerryError('INTERNAL', 'chunk store is closed');
       this.#queue.push({ hash, size: data.length, flags, body, done: (e) => (e ? reject(e) : resolve()) });

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { zstdDecompress } from 'node:zlib';
 import { FerryError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
-import type { ChunkCompressor } from './chunk-compressor.ts';
+import type { ChunkCompressor } from '@ferry/core/chunk-compressor';
 
 export const PACK_MAGIC = Buffer.from('FERRYPK1', 'latin1');
 export const PACK_HEADER_SIZE = PACK_MAGIC.length;
@@ -27,11 +27,20 @@ export interface EncodedChunk {
   body: Uint8Array;
 }
 
-/** zstd level 1 when it saves at least 1/16 of a chunk of 512 bytes or more; raw otherwise. */
-export async function encodeBody(data: Uint8Array, compressor: ChunkCompressor): Promise<EncodedChunk> {
+/**
+ * zstd level 1 when it saves at least 1/16 of a chunk of 512 bytes or more; raw otherwise. A frame
+ * the caller already holds (`zstd`, same level on the client) is kept rather than made again.
+ */
+export async function encodeBody(
+  data: Uint8Array,
+  compressor: ChunkCompressor,
+  zstd?: Uint8Array,
+): Promise<EncodedChunk> {
+  const pays = (z: Uint8Array) => z.length < data.length - (data.length >> 4);
+  if (zstd) return pays(zstd) ? { flags: FLAG_ZSTD, body: zstd } : { flags: 0, body: data };
   if (data.length >= 512 && !looksIncompressible(data)) {
     const z = await compressor.compress(data);
-    if (z.length < data.length - (data.length >> 4)) return { flags: FLAG_ZSTD, body: z };
+    if (pays(z)) return { flags: FLAG_ZSTD, body: z };
   }
   return { flags: 0, body: data };
 }
