@@ -5,7 +5,16 @@
 // flush(ZSTD_e_end), so every output is a standalone frame that zstdDecompress() reads. Chunks that
 // look incompressible (byte entropy of a sample near 8 bits) skip zstd altogether.
 
-import { constants, createZstdCompress, type ZstdCompress } from 'node:zlib';
+import { constants, createZstdCompress, zstdDecompressSync, type ZstdCompress } from 'node:zlib';
+
+/**
+ * Decompresses one chunk's zstd frame, on the calling thread. For chunks (≤ 1 MiB) this is about
+ * 5× cheaper in CPU than the async zstdDecompress(), whose per-call context and 16 KiB output steps
+ * each take a thread-pool round trip. Throws RangeError past `maxBytes` (a decompression bomb).
+ */
+export function decompressChunk(frame: Uint8Array, maxBytes = 1024 * 1024): Buffer {
+  return zstdDecompressSync(frame, { chunkSize: 160 * 1024, maxOutputLength: maxBytes });
+}
 
 class Lane {
   #stream: ZstdCompress | undefined;

@@ -10,6 +10,7 @@ import { FerryClient } from '@ferry/client/api/client';
 import type { TokenStore } from '@ferry/client/api/transport';
 import type { FileInfo, Session } from '@ferry/client/api/types';
 import { isFerryApiError } from '@ferry/client/api/errors';
+import { httpFetch } from '@ferry/client/engine/http-fetch';
 
 export interface Credentials {
   server: string;
@@ -88,7 +89,11 @@ export function loggedInClient(): { client: FerryClient; creds: Credentials } {
   const creds = readCredentials();
   if (!creds?.session)
     throw new CliError('not logged in: run "ferry login URL --user U --password P --device NAME"', 2);
-  const client = new FerryClient({ baseUrl: creds.server, tokens: new FileTokenStore(creds) });
+  const client = new FerryClient({
+    baseUrl: creds.server,
+    tokens: new FileTokenStore(creds),
+    fetch: httpFetch, // sync moves megabytes per request: a fetch without body copies
+  });
   return { client, creds };
 }
 

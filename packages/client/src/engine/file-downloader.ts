@@ -7,15 +7,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-import { zstdDecompress } from 'node:zlib';
+import { decompressChunk } from '@ferry/core/chunk-compressor';
 import { decodeFrames, FRAME_ZSTD, type SyncApi } from '../api/sync-api.ts';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs, type ChunkRef } from './chunk-refs.ts';
 import { statEntry } from './scanner.ts';
 import type { LocalEntry } from './tree-types.ts';
 
-const decompress = promisify(zstdDecompress);
 export const TMP_DIR = '.ferry/tmp';
 const GET_BATCH = 1000;
 const GET_BYTES = 8 * 1024 * 1024;
@@ -62,7 +60,7 @@ export async function fetchChunks(
     o.onBytes?.(body.length);
     await o.limiter?.take(body.length);
     for (const f of decodeFrames(body)) {
-      const data = f.flags & FRAME_ZSTD ? new Uint8Array(await decompress(f.payload)) : f.payload;
+      const data = f.flags & FRAME_ZSTD ? decompressChunk(f.payload) : f.payload;
       if (createHash('sha256').update(data).digest('hex') !== f.hash)
         throw new Error(`chunk ${f.hash} from the server does not match its hash`);
       into.set(f.hash, data);

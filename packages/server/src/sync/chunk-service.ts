@@ -2,18 +2,14 @@
 // deduplicated across all users, but presence is per user: a chunk "is there" for a caller only
 // when they uploaded it or a space they can read references it (no cross-tenant existence oracle).
 
-import { promisify } from 'node:util';
-import { zstdDecompress } from 'node:zlib';
 import { FerryError, NotFoundError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
-import { ChunkCompressor } from '@ferry/core/chunk-compressor';
+import { ChunkCompressor, decompressChunk } from '@ferry/core/chunk-compressor';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
 import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
 import type { ChunkVisibility } from './chunk-visibility.ts';
-
-const decompress = promisify(zstdDecompress);
 
 const PUTS_IN_FLIGHT = 8;
 const GETS_AHEAD = 4;
@@ -81,7 +77,7 @@ export class ChunkService {
       for await (const frame of readFrames(body, { maxTotal: this.#maxUploadBytes })) {
         const at = index++;
         const zstd = frame.flags & FLAG_ZSTD ? frame.payload : undefined;
-        const data = zstd ? await inflate(zstd, frame.hash, at) : frame.payload;
+        const data = zstd ? inflate(zstd, frame.hash, at) : frame.payload;
         // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
         const p = this.#chunks.put(frame.hash, data, { zstd }).then(
           (r) => {
@@ -123,6 +119,13 @@ export class ChunkService {
     const unique = [...new Set(hashes)];
     const pending: Promise<Buffer[]>[] = [];
     const load = async (hash: string): Promise<Buffer[]> => {
+      if (wantCompress && this.#chunks.getStored) {
+        // The stored form goes out as is: no decompress + verify + compress round on the server;
+        // the client verifies every chunk it decodes.
+        const s = await this.#chunks.getStored(hash);
+        const body = Buffer.from(s.body.buffer, s.body.byteOffset, s.body.byteLength);
+        return [frameHeader(hash, s.zstd ? FLAG_ZSTD : 0, body.length), body];
+      }
       const data = await this.#chunks.get(hash);
       if (wantCompress && data.length >= 512 && !looksIncompressible(data)) {
         const z = await this.#compressor.compress(data);
@@ -142,9 +145,9 @@ export class ChunkService {
   }
 }
 
-async function inflate(payload: Uint8Array, hash: string, index: number): Promise<Uint8Array> {
+function inflate(payload: Uint8Array, hash: string, index: number): Uint8Array {
   try {
-    return await decompress(payload, { maxOutputLength: MAX_FRAME_BYTES });
+    return decompressChunk(payload, MAX_FRAME_BYTES);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {

@@ -2,12 +2,12 @@
 // saves at least 1/16. Compression runs on libuv's thread pool, off the event loop.
 
 import { promisify } from 'node:util';
-import { zstdCompress, zstdDecompress, constants } from 'node:zlib';
+import { zstdCompress, constants } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { FerryError } from '@ferry/core/errors';
+import { decompressChunk } from '@ferry/core/chunk-compressor';
 
 const compress = promisify(zstdCompress);
-const decompress = promisify(zstdDecompress);
 
 const RAW = 0;
 const ZSTD = 1;
@@ -32,6 +32,6 @@ export async function encodeChunk(data: Uint8Array, { compressMin = 512 } = {}):
 export async function decodeChunk(stored: Uint8Array): Promise<Uint8Array> {
   const body = stored.subarray(1);
   if (stored[0] === RAW) return body;
-  if (stored[0] === ZSTD) return decompress(body);
+  if (stored[0] === ZSTD) return decompressChunk(body, 64 * 1024 * 1024);
   throw new FerryError('HASH_MISMATCH', 'stored chunk has an unknown format');
 }

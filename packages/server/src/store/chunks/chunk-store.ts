@@ -30,6 +30,12 @@ export interface PutOptions {
 export interface ChunkStore {
   put(hash: string, data: Uint8Array, options?: PutOptions): Promise<PutResult>;
   get(hash: string): Promise<Uint8Array>;
+  /**
+   * The chunk as it is stored, to pass on without decoding it: a zstd frame (`zstd: true`) or the
+   * raw bytes. Not verified here: the receiver hashes what it decodes (sync clients always do).
+   * Stores that do not compress at rest omit it.
+   */
+  getStored?(hash: string): Promise<{ zstd: boolean; body: Uint8Array }>;
   has(hashes: readonly string[]): Promise<Set<string>>;
   delete(hash: string): Promise<void>;
   list(): AsyncIterable<string>;

@@ -57,7 +57,7 @@ test('PackChunkStore: concurrent puts of one chunk store it once', async () => {
   });
 });
 
-test('PackChunkStore: an upload frame given with a chunk is stored as is, not compressed again', async () => {
+test('PackChunkStore: an upload frame given with a chunk is stored as is and handed out as is', async () => {
   await withDir(async (dir) => {
     const s = new PackChunkStore(dir);
     const text = Buffer.from('the same words again and again '.repeat(2000));
@@ -67,6 +67,9 @@ test('PackChunkStore: an upload frame given with a chunk is stored as is, not co
     const random = randomBytes(5000);
     const useless = zstdCompressSync(random); // bigger than the data: the raw bytes are kept
     assert.equal((await s.put(sha(random), random, { zstd: useless })).storedSize, random.length);
+    // getStored hands out the stored form for passing on: the kept frame, or the raw bytes.
+    assert.deepEqual(await s.getStored(sha(text)), { zstd: true, body: frame });
+    assert.deepEqual(await s.getStored(sha(random)), { zstd: false, body: random });
     await s.close();
     const again = new PackChunkStore(dir);
     assert.deepEqual(Buffer.from(await again.get(sha(text))), text);

@@ -16,8 +16,9 @@ import { HASH_RE, type ChunkStore, type PutOptions, type PutResult } from './chu
 import { sha256Hex, verify } from './chunk-codec.ts';
 import { fsyncDir } from './fs-chunk-store.ts';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
-import { PackIndex, type IndexEntry } from './pack-index.ts';
+import { PackIndex, type ChunkLocation, type IndexEntry } from './pack-index.ts';
 import {
+  FLAG_ZSTD,
   PACK_HEADER_SIZE,
   PACK_MAGIC,
   RECORD_HEADER_SIZE,
@@ -270,7 +271,12 @@ export class PackChunkStore implements ChunkStore {
     return (this.#current = { id, fh, end: PACK_HEADER_SIZE });
   }
 
-  async get(hash: string): Promise<Uint8Array> {
+  async getStored(hash: string): Promise<{ zstd: boolean; body: Uint8Array }> {
+    const { loc, body } = await this.#readRecord(hash);
+    return { zstd: loc.flags === FLAG_ZSTD, body };
+  }
+
+  async #readRecord(hash: string): Promise<{ loc: ChunkLocation; body: Buffer }> {
     const key = this.#key(hash);
     await this.#open();
     const loc = this.#idx.get(key);
@@ -278,6 +284,11 @@ export class PackChunkStore implements ChunkStore {
     const body = Buffer.allocUnsafe(loc.storedSize);
     const bytesRead = await this.#read(loc.pack, body, loc.pos);
     if (bytesRead !== loc.storedSize) throw new FerryError('HASH_MISMATCH', `chunk ${hash} is truncated`);
+    return { loc, body };
+  }
+
+  async get(hash: string): Promise<Uint8Array> {
+    const { loc, body } = await this.#readRecord(hash);
     const data = await decodeBody(loc.flags, body).catch((e: unknown) => {
       if (e instanceof FerryError) throw e;
       throw new FerryError('HASH_MISMATCH', `chunk ${hash} does not decode`);

@@ -6,11 +6,9 @@
 //
 // `size` is the chunk's length, `storedSize` the body's (zstd when flags has ZSTD, else raw).
 
-import { promisify } from 'node:util';
-import { zstdDecompress } from 'node:zlib';
 import { FerryError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
-import type { ChunkCompressor } from '@ferry/core/chunk-compressor';
+import { decompressChunk, type ChunkCompressor } from '@ferry/core/chunk-compressor';
 
 export const PACK_MAGIC = Buffer.from('FERRYPK1', 'latin1');
 export const PACK_HEADER_SIZE = PACK_MAGIC.length;
@@ -19,8 +17,6 @@ export const RECORD_HEADER_SIZE = 48;
 export const FLAG_ZSTD = 1;
 /** Largest chunk a record may hold: a header whose length is beyond it is torn or corrupt. */
 export const MAX_RECORD_BODY = 64 * 1024 * 1024;
-
-const decompress = promisify(zstdDecompress);
 
 export interface EncodedChunk {
   flags: number;
@@ -47,7 +43,7 @@ export async function encodeBody(
 
 export async function decodeBody(flags: number, body: Uint8Array): Promise<Uint8Array> {
   if (flags === 0) return body;
-  if (flags === FLAG_ZSTD) return decompress(body);
+  if (flags === FLAG_ZSTD) return decompressChunk(body, MAX_RECORD_BODY);
   throw new FerryError('HASH_MISMATCH', 'stored chunk has unknown flags');
 }
 

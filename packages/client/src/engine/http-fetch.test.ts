@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { httpFetch } from './http-fetch.ts';
+import { Transport } from '../api/transport.ts';
+
+async function withServer(handler: http.RequestListener, fn: (base: string) => Promise<void>): Promise<void> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+test('httpFetch sends byte, string and stream bodies intact and answers a real Response', async () => {
+  await withServer(
+    async (req, res) => {
+      const hash = createHash('sha256');
+      for await (const piece of req) hash.update(piece as Buffer);
+      res.setHeader('x-method', req.method ?? '');
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ sha: hash.digest('hex'), type: req.headers['content-type'] }));
+    },
+    async (base) => {
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const r1 = await httpFetch(`${base}/x`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+      });
+      assert.equal(r1.status, 200);
+      assert.equal(r1.headers.get('x-method'), 'POST');
+      assert.deepEqual(await r1.json(), {
+        sha: createHash('sha256').update(bytes).digest('hex'),
+        type: 'application/octet-stream',
+      });
+      const r2 = await httpFetch(`${base}/x`, { method: 'PUT', body: 'hello' });
+      assert.equal(
+        ((await r2.json()) as { sha: string }).sha,
+        createHash('sha256').update('hello').digest('hex'),
+      );
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(bytes.subarray(0, 1000));
+          c.enqueue(bytes.subarray(1000));
+          c.close();
+        },
+      });
+      const r3 = await httpFetch(`${base}/x`, {
+        method: 'POST',
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(
+        ((await r3.json()) as { sha: string }).sha,
+        createHash('sha256').update(bytes).digest('hex'),
+      );
+    },
+  );
+});
+
+test('httpFetch: 204 has a null body; an abort rejects with the AbortError; a dead port is a TypeError', async () => {
+  await withServer(
+    (req, res) => {
+      if (req.url === '/empty') return void res.writeHead(204).end();
+      // /slow never answers
+    },
+    async (base) => {
+      const r = await httpFetch(`${base}/empty`, { method: 'DELETE' });
+      assert.equal(r.status, 204);
+      assert.equal(r.body, null);
+      const ac = new AbortController();
+      const p = httpFetch(`${base}/slow`, { signal: ac.signal });
+      setTimeout(() => ac.abort(), 20);
+      await assert.rejects(p, { name: 'AbortError' });
+    },
+  );
+  await assert.rejects(httpFetch('http://127.0.0.1:1/'), TypeError);
+});
+
+test('the Transport works over httpFetch: JSON answers and API errors', async () => {
+  await withServer(
+    (req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/api/v1/ok') return void res.end('{"ok":true}');
+      res.statusCode = 404;
+      res.end('{"error":{"code":"NOT_FOUND","message":"no such thing"}}');
+    },
+    async (base) => {
+      const t = new Transport({ baseUrl: base, fetch: httpFetch });
+      assert.deepEqual(await t.json('GET', '/api/v1/ok', { auth: false }), { ok: true });
+      await assert.rejects(t.json('GET', '/api/v1/missing', { auth: false }), { code: 'NOT_FOUND' });
+    },
+  );
+});

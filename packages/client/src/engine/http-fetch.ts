@@ -1,0 +1,75 @@
+// A fetch for Node processes (the CLI and the daemon) on node:http and node:https with keep-alive.
+// Node's built-in fetch copies every request body and passes it through web streams: for the sync
+// protocol's 8 MiB chunk bodies that cost the CLI about as much CPU as hashing and compressing them.
+// Here a byte body is written to the socket as is. Responses are real `Response`s, so the transport
+// (and every caller) sees the same API as with the built-in fetch in Node and in browsers.
+
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+// Idle keep-alive sockets are unref'd by the agents, so they never hold a finished process open.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
+
+export const httpFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+  if (input instanceof Request) return fetch(input, init); // not used by our transport
+  const url = new URL(input);
+  const signal = init.signal ?? undefined;
+  return new Promise<Response>((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const lib = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+    if (!lib) return reject(new TypeError(`unsupported protocol ${url.protocol}`));
+    const req = lib.request(url, {
+      method: init.method ?? 'GET',
+      headers: headerRecord(init.headers),
+      agent: agents[url.protocol as 'http:' | 'https:'],
+    });
+    const onAbort = () => req.destroy(abortReason(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('error', (e) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: e }));
+    });
+    req.once('response', (res) => {
+      res.once('close', () => signal?.removeEventListener('abort', onAbort));
+      const headers = new Headers();
+      for (let i = 0; i < res.rawHeaders.length; i += 2)
+        headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+      const status = res.statusCode ?? 0;
+      if (NULL_BODY.has(status) || init.method === 'HEAD') res.resume();
+      const body =
+        NULL_BODY.has(status) || init.method === 'HEAD' ? null : (Readable.toWeb(res) as ReadableStream);
+      resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+    });
+    writeBody(req, init.body);
+  });
+}) as typeof fetch;
+
+function writeBody(req: http.ClientRequest, body: RequestInit['body']): void {
+  if (body === undefined || body === null) return void req.end();
+  if (typeof body === 'string' || body instanceof Uint8Array) return void req.end(body);
+  if (body instanceof ArrayBuffer) return void req.end(new Uint8Array(body));
+  if (body instanceof ReadableStream) {
+    Readable.fromWeb(body as import('node:stream/web').ReadableStream).pipe(req);
+    return;
+  }
+  req.destroy(new TypeError('unsupported request body type'));
+}
+
+function headerRecord(h: HeadersInit | undefined): Record<string, string> {
+  if (!h) return {};
+  if (h instanceof Headers) return Object.fromEntries(h.entries());
+  if (Array.isArray(h)) return Object.fromEntries(h);
+  return h;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new DOMException('This operation was aborted', 'AbortError');
+}
