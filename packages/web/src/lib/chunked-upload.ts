@@ -6,10 +6,11 @@
 import { encodeFrames, FerryApiError, type CommitResult, type FerryClient } from '@ferry/client/api/index';
 import type { BlobChunk, HashedBlob } from './blob-hasher.ts';
 
-/** Below this, one plain upload request is simpler and as fast. */
-export const CHUNKED_MIN_BYTES = 1024 * 1024;
-/** Bytes of the file per request body: small enough that a dropped connection loses little. */
-const BATCH_BYTES = 2 * 1024 * 1024;
+/**
+ * Bytes of the file per request body: an eighth of the file, so the progress bar moves in steps
+ * and a dropped connection loses little, within limits that keep requests few and bodies small.
+ */
+const batchBytesFor = (size: number) => Math.min(4 << 20, Math.max(256 << 10, Math.ceil(size / 8)));
 const IN_FLIGHT = 2;
 const MISSING_BATCH = 10_000;
 
@@ -44,12 +45,12 @@ function resolveSpace(client: FerryClient, space: string | undefined): Promise<s
   return defaultSpace.id;
 }
 
-/** Groups the chunks to send into request bodies of about BATCH_BYTES, each one Blob slice. */
-function batchesOf(chunks: BlobChunk[]): BlobChunk[][] {
+/** Groups the chunks to send into request bodies of about `limit` bytes, each one Blob slice. */
+function batchesOf(chunks: BlobChunk[], limit: number): BlobChunk[][] {
   const out: BlobChunk[][] = [];
   let batch: BlobChunk[] = [];
   for (const c of chunks) {
-    if (batch.length > 0 && c.offset + c.size - batch[0].offset > BATCH_BYTES) {
+    if (batch.length > 0 && c.offset + c.size - batch[0].offset > limit) {
       out.push(batch);
       batch = [];
     }
@@ -97,7 +98,7 @@ export async function uploadInChunks(client: FerryClient, job: ChunkedUploadJob)
       queued.add(c.hash);
       toSend.push(c);
     }
-  const batches = batchesOf(toSend);
+  const batches = batchesOf(toSend, batchBytesFor(hashed.size));
   let next = 0;
   let failed = false;
   const worker = async () => {

@@ -6,8 +6,7 @@
 
 import { isFerryApiError } from '@ferry/client/api/index';
 import { client } from './api.ts';
-import { hashBlob, type HashedBlob } from './blob-hasher.ts';
-import { CHUNKED_MIN_BYTES, uploadInChunks } from './chunked-upload.ts';
+import type { HashedBlob } from './blob-hasher.ts';
 import { QUEUE, UPLOAD_PLANS, idbDelete, idbGet, idbGetAll, idbPut } from './idb.ts';
 
 export interface QueueItem {
@@ -174,6 +173,9 @@ export function pump(): void {
   }
 }
 
+/** Below this, one plain upload request is simpler and as fast. */
+const CHUNKED_MIN_BYTES = 1024 * 1024;
+
 // Chunking needs WebCrypto, which browsers give only to secure contexts (https, localhost).
 const canChunk = () => typeof crypto !== 'undefined' && !!crypto.subtle && !!crypto.randomUUID;
 
@@ -183,6 +185,8 @@ async function planOf(item: QueueItem): Promise<UploadPlan> {
   if (saved && saved.hashed.size === item.size) return saved;
   hashing.set(item.id, 0);
   try {
+    // Loaded on the first large upload: the file browser's first paint does not wait for it.
+    const { hashBlob } = await import('./blob-hasher.ts');
     const hashed = await hashBlob(item.file, {
       onProgress: (n) => {
         hashing.set(item.id, n);
@@ -211,6 +215,7 @@ async function upload(item: QueueItem): Promise<void> {
     return;
   }
   const plan = await planOf(item);
+  const { uploadInChunks } = await import('./chunked-upload.ts');
   await uploadInChunks(client, { ...item, opId: plan.opId, hashed: plan.hashed, onProgress });
 }
 
