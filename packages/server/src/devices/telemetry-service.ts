@@ -38,6 +38,8 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEVICE_CACHE_MS = 5 * 60_000;
 const DEVICE_CACHE_MAX = 500_000;
 const PRUNE_STEP = 10_000;
+/** Devices loaded per query when the reporting fleet is loaded at start. */
+const PRELOAD_STEP = 5000;
 /** How long a fleet-wide query waits for queued events to be written. */
 const FRESHNESS_MS = 50;
 
@@ -113,6 +115,7 @@ export class TelemetryService {
   readonly #writer: TelemetryWriter;
   #pruneTimer: NodeJS.Timeout | undefined;
   #pruning: Promise<void> | undefined;
+  #preloading: Promise<void> | undefined;
 
   constructor(o: TelemetryServiceOptions) {
     this.#o = o;
@@ -136,8 +139,9 @@ export class TelemetryService {
     });
   }
 
-  /** Starts the retention timer. */
+  /** Loads the devices that report (see #preload) and starts the retention timer. */
   start(): void {
+    this.#preloading = this.#preload();
     if (this.#o.retentionDays <= 0) return;
     this.#pruneTimer = setInterval(() => void this.prune(), this.#o.pruneIntervalMs ?? 3600_000);
     this.#pruneTimer.unref();
@@ -146,6 +150,7 @@ export class TelemetryService {
   /** Stops the timer and writes every accepted event. Call before the database closes. */
   async close(): Promise<void> {
     clearInterval(this.#pruneTimer);
+    await this.#preloading;
     await this.#queue.close();
     await this.#pruning;
     await this.#writer.close();
@@ -166,9 +171,12 @@ export class TelemetryService {
     if (this.#queue.depth + inputs.length > this.#queue.capacity) throw this.#full();
     const now = Date.now();
     const events: SyncEventRecord[] = [];
+    const entries: DeviceEntry[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const e = inputs[i];
-      const deviceId = await this.#authorize(reporter, e.device_id, i, now);
+      const deviceId = this.#deviceOf(reporter, e.device_id, i);
+      const known = this.#authorize(reporter, deviceId, i, now);
+      entries.push(known instanceof Promise ? await known : known);
       events.push({
         deviceId,
         at: parseTimestamp(e.timestamp, i),
@@ -184,9 +192,9 @@ export class TelemetryService {
       });
     }
     if (!this.#queue.offer(events)) throw this.#full();
-    for (const e of events) {
-      const entry = this.#devices.get(e.deviceId);
-      if (entry && (!entry.latest || e.at >= entry.latest.at)) entry.latest = e;
+    for (let i = 0; i < events.length; i++) {
+      const entry = entries[i];
+      if (!entry.latest || events[i].at >= entry.latest.at) entry.latest = events[i];
     }
     return { accepted: events.length };
   }
@@ -196,29 +204,56 @@ export class TelemetryService {
     return new FerryError('UNAVAILABLE', 'the sync event queue is full; retry later', { retryAfter: 1 });
   }
 
-  /** The device an event is for, checked against who reports it. */
-  async #authorize(
-    reporter: Reporter,
-    given: string | undefined,
-    index: number,
-    now: number,
-  ): Promise<string> {
+  /**
+   * Remembers every device that has reported (up to the cache's size), so that ingest checks a
+   * reporter against memory, not the database. Without it a restarted server under fleet load
+   * looked up each device once (100k lookups in its first seconds, each on a page cache that every
+   * batch commit of the writer thread empties: a third of the main thread).
+   */
+  async #preload(): Promise<void> {
+    const now = Date.now();
+    const users = new Map<string, string>(); // one string per owner, not one per device
+    try {
+      for (let after = 0; this.#devices.size < DEVICE_CACHE_MAX / 2;) {
+        const page = await this.#o.meta.telemetry.reportingDevices(after, PRELOAD_STEP);
+        for (const d of page) {
+          let userId = users.get(d.userId);
+          if (userId === undefined) users.set(d.userId, (userId = d.userId));
+          // Checked again within DEVICE_CACHE_MS like any entry, spread out rather than all at once.
+          if (!this.#devices.has(d.id))
+            this.#entry(d.id, userId, now - Math.random() * (DEVICE_CACHE_MS / 2));
+        }
+        if (page.length < PRELOAD_STEP) break;
+        after = page[page.length - 1].devNo;
+      }
+    } catch (err) {
+      this.#o.log.warn({ err }, 'loading the reporting devices failed; they are looked up as they report');
+    }
+  }
+
+  /** The device an event is for: the reporter's own, or the one it names where it may. */
+  #deviceOf(reporter: Reporter, given: string | undefined, index: number): string {
     if (reporter.kind === 'device' && reporter.role !== 'admin') {
       // A device reports for itself only; whether the other device exists is not revealed.
       if (given !== undefined && given !== reporter.deviceId)
         throw new FerryError('FORBIDDEN', 'a device may only report its own sync events', { index });
-      this.#entry(reporter.deviceId, reporter.userId, now);
       return reporter.deviceId;
     }
     const id = given ?? (reporter.kind === 'device' ? reporter.deviceId : undefined);
     if (!id) throw new FerryError('BAD_REQUEST', `event ${index}: device_id is required`, { index });
-    const cached = this.#devices.get(id);
-    if (cached && now - cached.checkedAt < DEVICE_CACHE_MS) return id;
-    const d = await this.#o.meta.devices.byId(id);
-    if (!d || d.revokedAt !== null)
-      throw new NotFoundError(`device ${JSON.stringify(id.slice(0, 64))}`, { index });
-    this.#entry(id, d.userId, now);
     return id;
+  }
+
+  /** The device's cache entry once it is known to exist (from memory when checked lately). */
+  #authorize(reporter: Reporter, id: string, index: number, now: number): DeviceEntry | Promise<DeviceEntry> {
+    if (reporter.kind === 'device' && reporter.role !== 'admin') return this.#entry(id, reporter.userId, now);
+    const cached = this.#devices.get(id);
+    if (cached && now - cached.checkedAt < DEVICE_CACHE_MS) return cached;
+    return this.#o.meta.devices.byId(id).then((d) => {
+      if (!d || d.revokedAt !== null)
+        throw new NotFoundError(`device ${JSON.stringify(id.slice(0, 64))}`, { index });
+      return this.#entry(id, d.userId, now);
+    });
   }
 
   #entry(deviceId: string, userId: string, now: number): DeviceEntry {
@@ -381,12 +416,19 @@ export class TelemetryService {
     return (await this.#o.meta.telemetry.states([deviceId]))[0] ?? null;
   }
 
-  /** A user's devices with each one's latest sync. */
+  /**
+   * A user's devices with each one's latest sync. A device was last seen at its last sign-in or
+   * refresh (the devices table) or its latest sync report, whichever is later.
+   */
   async devicesOf(userId: string): Promise<{ device: Device; latest: SyncEventRecord | null }[]> {
     await this.settle();
     const devices = await this.#o.meta.devices.listByUser(userId);
     const latest = await this.latest(devices);
-    return devices.map((device) => ({ device, latest: latest.get(device.id) ?? null }));
+    return devices.map((device) => {
+      const e = latest.get(device.id) ?? null;
+      const seen = Math.max(device.lastSeenAt ?? 0, e ? Math.min(e.receivedAt, Date.now()) : 0);
+      return { device: { ...device, lastSeenAt: seen || null }, latest: e };
+    });
   }
 
   /** Each device's latest sync, from memory (loaded once from the database on a miss). */

@@ -242,6 +242,7 @@ void describe('fleet telemetry', () => {
   void it('summarises a device and lists devices with their latest sync', async () => {
     const dev = await ts.user('dave');
     const t0 = Date.now() - 60_000;
+    const sent = Date.now();
     await post(dev.token, [
       seed(dev.deviceId, t0, 0, { internet_speed: 10, duration_ms: 100, bytes_up: 1000 }),
       seed(dev.deviceId, t0 + 1, 1, {
@@ -269,6 +270,7 @@ void describe('fleet telemetry', () => {
       [dev.deviceId, true, 'ok', 0, 20],
     );
     assert.equal(typeof d.createdAt, 'number');
+    assert.ok(d.lastSeenAt >= sent, 'a sync report counts as being seen');
   });
 
   void it('defaults status from total_errors unless given, and counts events by status in /metrics', async () => {

@@ -34,7 +34,7 @@ export class SqlMetaStore implements MetaStore {
     this.files = new SqlFileStore(exec);
     this.content = new SqlContentStore(exec);
     this.sync = new SqlSyncStore(exec);
-    this.telemetry = new SqlTelemetryStore(exec);
+    this.telemetry = new SqlTelemetryStore(exec, driver.dialect);
   }
 
   /** The driver, for stores of later features that keep their own tables. */

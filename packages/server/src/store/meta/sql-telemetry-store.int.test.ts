@@ -144,6 +144,20 @@ function suite(
       assert.equal((await meta.telemetry.history('a', { limit: 100 })).length, before - 2);
     });
 
+    void it('pages the devices that have reported, without revoked ones', async () => {
+      await meta.devices.revoke('z', Date.now());
+      const p1 = await meta.telemetry.reportingDevices(0, 2);
+      const p2 = await meta.telemetry.reportingDevices(p1[1].devNo, 2);
+      assert.deepEqual(
+        [...p1, ...p2].map((d) => [d.id, d.userId]),
+        [
+          ['a', 'u1'],
+          ['b', 'u1'],
+          ['c', 'u1'],
+        ],
+      );
+    });
+
     void it('keeps ingest tokens by hash and revokes them once', async () => {
       const t = await meta.telemetry.createIngestToken({
         id: 't1',

@@ -98,6 +98,11 @@ export interface TelemetryStore {
     offset: number;
   }): Promise<(DeviceSyncState & { name: string; userId: string })[]>;
   countFailing(min: number): Promise<number>;
+  /**
+   * Devices that have reported and are not revoked, with their owners, in pages ordered by dev_no
+   * (`after` is the last dev_no of the previous page): what ingest checks reporters against.
+   */
+  reportingDevices(after: number, limit: number): Promise<{ devNo: number; id: string; userId: string }[]>;
   /** Deletes up to `limit` events older than `olderThan`; returns how many. */
   prune(olderThan: number, limit: number): Promise<number>;
   createIngestToken(t: {
@@ -169,34 +174,42 @@ function* runs<T>(items: readonly T[]): Generator<T[]> {
 }
 
 const S = 'device_sync_state';
-/** devices.last_seen_at is advanced by sync events only when it is this far behind. */
-const SEEN_GRANULARITY_MS = 60_000;
-const newer = `(excluded.last_at >= ${S}.last_at)`;
-const latest = (c: string) => `${c} = CASE WHEN ${newer} THEN excluded.${c} ELSE ${S}.${c} END`;
-const later = (c: string, ...with_: string[]) =>
-  [c, ...with_]
-    .map(
-      (x) =>
-        `${x} = CASE WHEN excluded.${c} IS NOT NULL AND (${S}.${c} IS NULL OR excluded.${c} >= ${S}.${c}) THEN excluded.${x} ELSE ${S}.${x} END`,
-    )
-    .join(', ');
-const sum = (c: string) => `${c} = ${S}.${c} + excluded.${c}`;
-
-// The streak: a stale batch leaves it; a batch with a success restarts it at the batch's tail;
-// otherwise the batch's failures extend it. `excluded.consecutive_failures` carries the tail and
-// `excluded.last_success_at IS NOT NULL` says the batch had a success.
-const UPSERT_TAIL = `ON CONFLICT (device_id) DO UPDATE SET
-  consecutive_failures = CASE WHEN NOT ${newer} THEN ${S}.consecutive_failures
-    WHEN excluded.last_success_at IS NOT NULL THEN excluded.consecutive_failures
-    ELSE ${S}.consecutive_failures + excluded.consecutive_failures END,
-  ${['last_status', 'last_files', 'last_errors', 'last_speed', 'last_duration_ms', 'last_error_message'].map(latest).join(', ')},
-  ${later('last_success_at')}, ${later('last_failure_at', 'last_failure_message')},
-  ${['events', 'ok_events', 'speed_sum', 'speed_count', 'duration_sum', 'duration_count', 'bytes_up', 'bytes_down', 'files_total'].map(sum).join(', ')},
-  last_at = CASE WHEN ${newer} THEN excluded.last_at ELSE ${S}.last_at END
-RETURNING dev_no, device_id, consecutive_failures, last_at`;
 
 const placeholders = (cols: number, rows: number) =>
   Array.from({ length: rows }, () => `(${Array(cols).fill('?').join(', ')})`).join(', ');
+
+// A known device's state is rewritten whole (the batch folded it in JS), keyed by its integer dev_no.
+// Rows whose streak did not change leave consecutive_failures out of the SET, so that SQLite does
+// not rewrite their entry in the failing-devices index (most rows, most batches).
+const stateUpdate = (withStreak: boolean) =>
+  `ON CONFLICT (dev_no) DO UPDATE SET ${STATE_COLS.slice(1)
+    .filter((c) => withStreak || c !== 'consecutive_failures')
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+
+const stateRow = (s: DeviceSyncState): SqlValue[] => [
+  s.deviceId,
+  s.lastAt,
+  s.lastStatus,
+  s.lastFiles,
+  s.lastErrors,
+  s.lastSpeed,
+  s.lastDurationMs,
+  s.lastErrorMessage,
+  s.lastSuccessAt,
+  s.lastFailureAt,
+  s.lastFailureMessage,
+  s.consecutiveFailures,
+  s.events,
+  s.okEvents,
+  s.speedSum,
+  s.speedCount,
+  s.durationSum,
+  s.durationCount,
+  s.bytesUp,
+  s.bytesDown,
+  s.filesTotal,
+];
 
 const toState = (r: Row): DeviceSyncState => ({
   deviceId: String(r.device_id),
@@ -246,83 +259,105 @@ const toToken = (r: Row): IngestToken => ({
   revokedAt: numOrNull(r.revoked_at),
 });
 
-interface Fold {
-  state: SqlValue[];
-  outcome: Omit<BatchOutcome, 'consecutiveFailures' | 'stale'>;
-  lastAt: number;
-}
+const EMPTY: Omit<DeviceSyncState, 'deviceId'> = {
+  lastAt: -Infinity,
+  lastStatus: 'ok',
+  lastFiles: 0,
+  lastErrors: 0,
+  lastSpeed: null,
+  lastDurationMs: null,
+  lastErrorMessage: null,
+  lastSuccessAt: null,
+  lastFailureAt: null,
+  lastFailureMessage: null,
+  consecutiveFailures: 0,
+  events: 0,
+  okEvents: 0,
+  speedSum: 0,
+  speedCount: 0,
+  durationSum: 0,
+  durationCount: 0,
+  bytesUp: 0,
+  bytesDown: 0,
+  filesTotal: 0,
+};
 
-/** Folds one device's events (sorted by time) into the state row to upsert. */
-function fold(deviceId: string, events: SyncEventRecord[]): Fold {
+/**
+ * Folds one device's events into its stored state (`old`, or none yet). Totals always grow; the
+ * latest-sync fields and the streak move only when the batch's newest event is not older than the
+ * stored one (else the batch is stale: history only). A batch with a success restarts the streak
+ * at the failures after its last success; otherwise its failures extend the streak.
+ */
+function fold(
+  deviceId: string,
+  events: SyncEventRecord[],
+  old: DeviceSyncState | undefined,
+): { state: DeviceSyncState; outcome: BatchOutcome } {
   events.sort((a, b) => a.at - b.at);
   const last = events.at(-1)!;
-  let ok = 0;
+  const s: DeviceSyncState = { ...EMPTY, ...old, deviceId };
   let tail = 0;
-  let lastSuccess: number | null = null;
-  let lastFailure: SyncEventRecord | null = null;
-  let speedSum = 0;
-  let speedCount = 0;
-  let durSum = 0;
-  let durCount = 0;
-  let up = 0;
-  let down = 0;
-  let files = 0;
+  let hadSuccess = false;
   for (const e of events) {
+    s.events++;
     if (e.status === 'ok') {
-      ok++;
+      s.okEvents++;
       tail = 0;
-      lastSuccess = e.at;
+      hadSuccess = true;
+      if (s.lastSuccessAt === null || e.at >= s.lastSuccessAt) s.lastSuccessAt = e.at;
     } else {
       tail++;
-      lastFailure = e;
+      if (s.lastFailureAt === null || e.at >= s.lastFailureAt) {
+        s.lastFailureAt = e.at;
+        s.lastFailureMessage = e.errorMessage;
+      }
     }
     if (e.speed !== null) {
-      speedSum += e.speed;
-      speedCount++;
+      s.speedSum += e.speed;
+      s.speedCount++;
     }
     if (e.durationMs !== null) {
-      durSum += e.durationMs;
-      durCount++;
+      s.durationSum += e.durationMs;
+      s.durationCount++;
     }
-    up += e.bytesUp ?? 0;
-    down += e.bytesDown ?? 0;
-    files += e.files;
+    s.bytesUp += e.bytesUp ?? 0;
+    s.bytesDown += e.bytesDown ?? 0;
+    s.filesTotal += e.files;
+  }
+  const stale = old !== undefined && last.at < old.lastAt;
+  if (!stale) {
+    s.lastAt = last.at;
+    s.lastStatus = last.status;
+    s.lastFiles = last.files;
+    s.lastErrors = last.errors;
+    s.lastSpeed = last.speed;
+    s.lastDurationMs = last.durationMs;
+    s.lastErrorMessage = last.errorMessage;
+    s.consecutiveFailures = hadSuccess ? tail : s.consecutiveFailures + tail;
   }
   return {
-    lastAt: last.at,
-    outcome: { deviceId, tail, reset: lastSuccess !== null },
-    state: [
+    state: s,
+    outcome: {
       deviceId,
-      last.at,
-      last.status,
-      last.files,
-      last.errors,
-      last.speed,
-      last.durationMs,
-      last.errorMessage,
-      lastSuccess,
-      lastFailure?.at ?? null,
-      lastFailure?.errorMessage ?? null,
+      consecutiveFailures: s.consecutiveFailures,
       tail,
-      events.length,
-      ok,
-      speedSum,
-      speedCount,
-      durSum,
-      durCount,
-      up,
-      down,
-      files,
-    ],
+      reset: hadSuccess && !stale,
+      stale,
+    },
   };
 }
 
 export class SqlTelemetryStore implements TelemetryStore {
   readonly #db: SqlExecutor;
-  constructor(db: SqlExecutor) {
+  readonly #lockRows: string;
+  /** `dialect` 'postgres' locks the state rows a batch reads (several server instances may write). */
+  constructor(db: SqlExecutor, dialect: 'sqlite' | 'postgres' = 'sqlite') {
     this.#db = db;
+    this.#lockRows = dialect === 'postgres' ? 'ORDER BY device_id FOR UPDATE' : '';
   }
 
+  // Each device's state is read once per batch, folded here and written back whole: cheaper for
+  // SQLite than an upsert that folds in SQL (measured: about half the writer's CPU per event).
   async record(events: readonly SyncEventRecord[]): Promise<BatchOutcome[]> {
     if (events.length === 0) return [];
     const byDevice = new Map<string, SyncEventRecord[]>();
@@ -331,44 +366,54 @@ export class SqlTelemetryStore implements TelemetryStore {
       if (list) list.push(e);
       else byDevice.set(e.deviceId, [e]);
     }
-    const folds = [...byDevice].map(([id, list]) => fold(id, list));
-    const devNo = new Map<string, number>();
-    const outcomes: BatchOutcome[] = [];
-    for (const part of runs(folds)) {
+    const ids = [...byDevice.keys()].sort();
+    const stored = new Map<string, DeviceSyncState & { devNo: number }>();
+    for (const part of runs(ids)) {
       const rows = await this.#db.all<Row>(
-        `INSERT INTO ${S} (${STATE_COLS.join(', ')}) VALUES ${placeholders(STATE_COLS.length, part.length)} ${UPSERT_TAIL}`,
-        part.flatMap((f) => f.state),
+        `SELECT * FROM ${S} WHERE device_id IN (${part.map(() => '?').join(', ')}) ${this.#lockRows}`,
+        part,
       );
-      const byId = new Map(rows.map((r) => [String(r.device_id), r]));
-      for (const f of part) {
-        const r = byId.get(f.outcome.deviceId)!;
-        devNo.set(f.outcome.deviceId, num(r.dev_no));
-        const stale = num(r.last_at) > f.lastAt;
-        outcomes.push({
-          ...f.outcome,
-          reset: f.outcome.reset && !stale,
-          consecutiveFailures: num(r.consecutive_failures),
-          stale,
-        });
-      }
+      for (const r of rows) stored.set(String(r.device_id), { ...toState(r), devNo: num(r.dev_no) });
     }
-    // The devices table carries the streak too (and when the device was last heard of). A row is
-    // rewritten only when its streak changed or its last_seen_at is over a minute behind: at steady
-    // state most devices' rows are left alone, which saves most of the page writes of a batch.
-    for (const part of runs(outcomes)) {
+    const devNo = new Map<string, number>();
+    const known = { streak: [] as SqlValue[][], same: [] as SqlValue[][] };
+    const added: SqlValue[][] = [];
+    const streaks: SqlValue[][] = [];
+    const outcomes: BatchOutcome[] = [];
+    for (const id of ids) {
+      const old = stored.get(id);
+      const { state, outcome } = fold(id, byDevice.get(id)!, old);
+      outcomes.push(outcome);
+      const changed = state.consecutiveFailures !== (old?.consecutiveFailures ?? 0);
+      if (old) {
+        devNo.set(id, old.devNo);
+        (changed ? known.streak : known.same).push([old.devNo, ...stateRow(state)]);
+      } else added.push(stateRow(state));
+      // devices.consecutive_failures mirrors the streak; only rows whose streak changed are written.
+      if (changed) streaks.push([id, state.consecutiveFailures]);
+    }
+    for (const [rows, withStreak] of [
+      [known.streak, true],
+      [known.same, false],
+    ] as const)
+      for (const part of runs(rows))
+        await this.#db.run(
+          `INSERT INTO ${S} (dev_no, ${STATE_COLS.join(', ')}) VALUES ${placeholders(STATE_COLS.length + 1, part.length)} ${stateUpdate(withStreak)}`,
+          part.flat(),
+        );
+    for (const part of runs(added)) {
+      const rows = await this.#db.all<Row>(
+        `INSERT INTO ${S} (${STATE_COLS.join(', ')}) VALUES ${placeholders(STATE_COLS.length, part.length)} RETURNING dev_no, device_id`,
+        part.flat(),
+      );
+      for (const r of rows) devNo.set(String(r.device_id), num(r.dev_no));
+    }
+    for (const part of runs(streaks))
       await this.#db.run(
-        `WITH v(id, cf, seen) AS (VALUES ${part.map(() => '(?, CAST(? AS BIGINT), CAST(? AS BIGINT))').join(', ')})
-         UPDATE devices SET consecutive_failures = v.cf,
-           last_seen_at = CASE WHEN devices.last_seen_at IS NULL OR v.seen > devices.last_seen_at THEN v.seen ELSE devices.last_seen_at END
-         FROM v WHERE devices.id = v.id AND (devices.consecutive_failures <> v.cf
-           OR devices.last_seen_at IS NULL OR v.seen > devices.last_seen_at + ${SEEN_GRANULARITY_MS})`,
-        part.flatMap((o) => [
-          o.deviceId,
-          o.consecutiveFailures,
-          Math.min(Date.now(), byDevice.get(o.deviceId)!.at(-1)!.at),
-        ]),
+        `WITH v(id, cf) AS (VALUES ${part.map(() => '(?, CAST(? AS BIGINT))').join(', ')})
+         UPDATE devices SET consecutive_failures = v.cf FROM v WHERE devices.id = v.id`,
+        part.flat(),
       );
-    }
     for (const part of runs(events)) {
       await this.#db.run(
         `INSERT INTO sync_events (${EVENT_COLS.join(', ')}) VALUES ${placeholders(EVENT_COLS.length, part.length)}`,
@@ -445,6 +490,18 @@ export class SqlTelemetryStore implements TelemetryStore {
       (await this.#db.get<Row>(`SELECT COUNT(*) AS n FROM ${S} WHERE consecutive_failures >= ?`, [min]))?.n ??
         0,
     );
+  }
+
+  async reportingDevices(
+    after: number,
+    limit: number,
+  ): Promise<{ devNo: number; id: string; userId: string }[]> {
+    const rows = await this.#db.all<Row>(
+      `SELECT s.dev_no, d.id, d.user_id FROM ${S} s JOIN devices d ON d.id = s.device_id
+       WHERE s.dev_no > ? AND d.revoked_at IS NULL ORDER BY s.dev_no LIMIT ?`,
+      [after, limit],
+    );
+    return rows.map((r) => ({ devNo: num(r.dev_no), id: String(r.id), userId: String(r.user_id) }));
   }
 
   async prune(olderThan: number, limit: number): Promise<number> {
