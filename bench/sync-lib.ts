@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './lib.ts';
 
-const MAIN = join(ROOT, 'packages', 'cli', 'src', 'main.ts');
+// The command as shipped: the bundle when it is built and fresh, else the sources (bin/ferry.js).
+const MAIN = join(ROOT, 'packages', 'cli', 'bin', 'ferry.js');
 
 export interface CliRun {
   code: number;

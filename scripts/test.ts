@@ -1,4 +1,4 @@
-// `npm test`: builds the web app when it has a build script, then runs every test file with
+// `npm test`: builds the web app (when e2e/web tests run) and the `ferry` bundle, then runs every test file with
 // node:test — unit (*.test.ts next to code), integration (*.int.test.ts) and end-to-end (e2e/).
 // PostgreSQL suites run when FERRY_TEST_DATABASE_URL is set and say that they skip otherwise.
 
@@ -21,6 +21,9 @@ if (
   const b = spawnSync('npm', ['run', 'build', '-w', '@ferry/web'], { stdio: 'inherit' });
   if (b.status !== 0) process.exit(b.status ?? 1);
 }
+// The `ferry` bundle (scripts/build-cli.ts): end-to-end tests run the command as shipped.
+const cli = spawnSync(process.execPath, ['scripts/build-cli.ts'], { stdio: 'inherit' });
+if (cli.status !== 0) process.exit(cli.status ?? 1);
 if (!process.env.FERRY_TEST_DATABASE_URL) {
   console.log(
     '# FERRY_TEST_DATABASE_URL is not set: PostgreSQL suites are skipped (set it to postgres://… to run them)',

@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(REPO, 'packages', 'cli', 'src', 'main.ts');
+// The command as shipped: the bundle when it is built and fresh, else the sources (bin/ferry.js).
+const MAIN = join(REPO, 'packages', 'cli', 'bin', 'ferry.js');
 const NODE = (() => {
   const [major] = process.versions.node.split('.').map(Number);
   if (major >= 24) return process.execPath;

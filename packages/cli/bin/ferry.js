@@ -1,12 +1,42 @@
 #!/usr/bin/env node
-// The `ferry` command. Ferry's TypeScript runs on Node 24 (type stripping); when this shim is
-// started by an older Node, it re-runs itself on the Node 24 binary the `node@24` dev dependency installed.
+// The `ferry` command. It runs the bundle `npm run build` makes (packages/cli/dist/ferry.mjs) while
+// that is newer than every TypeScript source, and the TypeScript itself otherwise (Node 24 strips
+// the types), so an edit is never shadowed by a stale build. When this shim is started by an older
+// Node, it re-runs itself on the Node 24 binary the `node@24` dev dependency installed.
 import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bundle = join(cli, 'dist', 'ferry.mjs');
+
+/** Newest mtime (ms) of the .ts and .sql files under the workspace packages' src dirs. */
+function newestSource() {
+  let newest = 0;
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|sql)$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+    }
+  };
+  for (const pkg of ['cli', 'client', 'core', 'server']) walk(join(cli, '..', pkg, 'src'));
+  return newest;
+}
+
+function entry() {
+  if (process.env.FERRY_FROM_SOURCE === '1') return join(cli, 'src', 'main.ts');
+  try {
+    if (statSync(bundle).mtimeMs >= newestSource()) return bundle;
+  } catch {
+    // no bundle (never built): run the sources
+  }
+  return join(cli, 'src', 'main.ts');
+}
+
+const main = entry();
 const [major] = process.versions.node.split('.').map(Number);
 if (major >= 24) {
   await import(main);

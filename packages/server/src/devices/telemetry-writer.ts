@@ -73,6 +73,12 @@ export interface PackedOutcomes {
   nums: Float64Array;
 }
 
+// The worker's entry file: beside this module in the sources, or beside the bundle (build-cli.ts).
+const WORKER_ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './telemetry-writer-worker.ts' : './telemetry-writer-worker.mjs',
+  import.meta.url,
+);
+
 const SEP = '\n';
 const NUMS = 8;
 const STATUS: readonly SyncStatus[] = SYNC_STATUSES;
@@ -190,7 +196,7 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
   #dead: Error | undefined;
 
   constructor(o: WorkerWriterOptions) {
-    this.#worker = new Worker(new URL('./telemetry-writer-worker.ts', import.meta.url), {
+    this.#worker = new Worker(WORKER_ENTRY, {
       workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 32768 },
       // Its heap holds one batch at a time; a small young generation keeps its RSS small too.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },

@@ -6,7 +6,13 @@ import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const WEB_DIST = join(import.meta.dirname, '..', '..', '..', 'web', 'dist');
+// packages/web/dist, seen from the sources (packages/server/src/http) or from the bundle
+// (packages/cli/dist, scripts/build-cli.ts).
+const webDists = [
+  join(import.meta.dirname, '..', '..', '..', 'web', 'dist'),
+  join(import.meta.dirname, '..', '..', 'web', 'dist'),
+];
+export const WEB_DIST = webDists.find((d) => existsSync(join(d, 'index.html'))) ?? webDists[0];
 
 export function webRoutes(dist = WEB_DIST): FastifyPluginAsync {
   return async (app) => {
