@@ -17,12 +17,15 @@ void test('refuses what does not fit, counting the batch being written', async (
   assert.equal(q.offer([1, 2]), true);
   assert.equal(q.offer([3, 4]), false, 'all or nothing');
   assert.equal(q.offer([3]), true);
+  assert.equal(q.writing, false, 'gathering, not yet writing');
   await new Promise((r) => setImmediate(r));
   assert.equal(q.depth, 3, 'the batch in flight still counts');
+  assert.equal(q.writing, true);
   assert.equal(q.offer([4]), false);
   release();
   await q.settle();
   assert.equal(q.depth, 0);
+  assert.equal(q.writing, false);
   assert.deepEqual(batches, [[1, 2, 3]]);
 });
 

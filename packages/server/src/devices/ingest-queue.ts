@@ -42,6 +42,11 @@ export class IngestQueue<T> {
     return this.#items.length + this.#inFlight;
   }
 
+  /** A batch is being committed now (the writer is busy: under load, nearly always). */
+  get writing(): boolean {
+    return this.#inFlight > 0;
+  }
+
   get capacity(): number {
     return this.#o.capacity;
   }

@@ -391,13 +391,14 @@ export class TelemetryService {
   }
 
   /**
-   * Fleet-wide, so it must stay fast under heavy ingest: the queue is flushed first, but the query
-   * waits for it at most FRESHNESS_MS, and not at all behind a backlog; under load it may miss the
-   * events accepted in the last moments (at most the queue's content).
+   * Fleet-wide, so it must stay fast under heavy ingest. When the writer is idle, the events still
+   * gathering for a batch are flushed first and waited for (at most FRESHNESS_MS), so a report just
+   * posted shows up. While a batch is being written (under load: nearly always) it answers at once:
+   * waiting would cost a commit's time, and each query would force a small extra batch. It may then
+   * miss the events accepted in the last moments (at most the queue's content).
    */
   async repeatedFailures(reader: Reader, o: { min?: number; limit: number; offset: number }) {
-    // With a backlog of more than one batch the wait could not make it fresh anyway: answer now.
-    if (this.#queue.depth <= this.#writer.maxBatch) {
+    if (!this.#queue.writing) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, FRESHNESS_MS)))]);
       clearTimeout(timer);
