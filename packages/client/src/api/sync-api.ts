@@ -104,8 +104,12 @@ export interface RealtimeOptions {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
+/** A lowercase or uppercase hex digit's value. */
+const nibble = (c: number) => (c <= 57 ? c - 48 : (c | 32) - 87);
+
 function unhex(s: string, out: Uint8Array, at: number): void {
-  for (let i = 0; i < 32; i++) out[at + i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
+  for (let i = 0; i < 32; i++)
+    out[at + i] = (nibble(s.charCodeAt(2 * i)) << 4) | nibble(s.charCodeAt(2 * i + 1));
 }
 
 /** Packs frames into one request/response body. */

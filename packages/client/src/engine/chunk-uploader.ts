@@ -5,6 +5,7 @@
 // which is what makes an interrupted upload resume where it stopped.
 
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeFrames, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
@@ -12,6 +13,7 @@ import { looksIncompressible } from '@ferry/core/entropy';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs } from './chunk-refs.ts';
+import { SMALL_FILE } from './file-hasher.ts';
 
 export interface UploadItem {
   /** Key the caller uses to match results (usually the Ferry path). */
@@ -109,9 +111,10 @@ export async function uploadMissingChunks(
     while (nextFile < files.length && !failure) {
       const [item, list] = files[nextFile++];
       list.sort((a, b) => a.offset - b.offset);
-      let fh;
+      let fh: RangeReader;
       try {
-        fh = await open(join(root, item.diskPath), 'r');
+        const bytes = list.reduce((n, c) => n + c.size, 0);
+        fh = await openRanges(join(root, item.diskPath), bytes);
       } catch {
         report.changed.add(item.key);
         continue;
@@ -120,7 +123,7 @@ export async function uploadMissingChunks(
         let tryZstd = true;
         for (const c of list) {
           const buf = Buffer.allocUnsafe(c.size);
-          const { bytesRead } = await fh.read(buf, 0, c.size, c.offset);
+          const bytesRead = await fh.read(buf, c.offset);
           if (bytesRead !== c.size || createHash('sha256').update(buf).digest('hex') !== c.hash) {
             report.changed.add(item.key);
             break;
@@ -155,4 +158,26 @@ export async function uploadMissingChunks(
   await Promise.all(inFlight);
   if (failure) throw failure;
   return report;
+}
+
+interface RangeReader {
+  /** Fills `buf` from `offset`; the bytes read. */
+  read(buf: Buffer, offset: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Opens a file for reading chunks; reads of ≤ SMALL_FILE bytes in all are synchronous (see there). */
+async function openRanges(path: string, bytes: number): Promise<RangeReader> {
+  if (bytes <= SMALL_FILE) {
+    const fd = openSync(path, 'r');
+    return {
+      read: async (buf, offset) => readSync(fd, buf, 0, buf.length, offset),
+      close: async () => closeSync(fd),
+    };
+  }
+  const fh = await open(path, 'r');
+  return {
+    read: async (buf, offset) => (await fh.read(buf, 0, buf.length, offset)).bytesRead,
+    close: () => fh.close(),
+  };
 }

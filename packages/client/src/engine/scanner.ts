@@ -2,8 +2,7 @@
 // scan cache keeps its cached hash; others are read once (hash + chunks). Offloaded placeholders
 // report the content they stand for. Names are normalized to NFC; the on-disk name is kept.
 
-import { lstat, readdir } from 'node:fs/promises';
-import type { Stats, BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, type Stats, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { hashFile } from './file-hasher.ts';
 import { IgnoreRules, STATE_DIR } from './ignore-rules.ts';
@@ -27,12 +26,15 @@ export function stampOf(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}`;
 }
 
+// Stats and listings are synchronous: a local lstat takes microseconds, while a promise-based
+// one is a thread-pool round trip that costs about five times the CPU (see SMALL_FILE).
+
 /** Reads the stat fields the engine keeps: size, ms mtime, inode and the change stamp. */
 export async function statEntry(
   file: string,
 ): Promise<{ st: BigIntStats; size: number; mtime: number; ino: number; stamp: string } | null> {
   try {
-    const st = await lstat(file, { bigint: true });
+    const st = lstatSync(file, { bigint: true });
     return { st, size: Number(st.size), mtime: Number(st.mtimeMs), ino: Number(st.ino), stamp: stampOf(st) };
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -47,7 +49,7 @@ export async function scanTree(
 ): Promise<Map<string, LocalEntry>> {
   let rootSt: Stats;
   try {
-    rootSt = await lstat(root);
+    rootSt = lstatSync(root);
   } catch {
     throw new SyncRootMissingError(root);
   }
@@ -59,29 +61,25 @@ export async function scanTree(
   const out = new Map<string, LocalEntry>();
   const toHash: { path: string; disk: string; st: BigIntStats }[] = [];
 
-  const walk = async (diskRel: string, rel: string): Promise<void> => {
+  const walk = (diskRel: string, rel: string): void => {
     let names: string[];
     try {
-      names = await readdir(join(root, diskRel));
+      names = readdirSync(join(root, diskRel));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    // The entries of one folder are stat'ed together (one at a time costs a thread-pool round trip
-    // per file), then handled in listing order.
-    const stats = await Promise.all(
-      names.map((name) =>
-        rel === '' && name === STATE_DIR
-          ? Promise.resolve(null)
-          : lstat(join(root, `${diskRel}/${name}`), { bigint: true }).catch(() => null),
-      ),
-    );
-    for (const [i, name] of names.entries()) {
+    for (const name of names) {
       if (rel === '' && name === STATE_DIR) continue;
       const diskPath = `${diskRel}/${name}`;
       const path = `${rel}/${name.normalize('NFC')}`;
       if (out.has(path)) continue; // two on-disk spellings of one NFC name: the first one wins
-      const st = stats[i];
+      let st: BigIntStats | undefined;
+      try {
+        st = lstatSync(join(root, diskPath), { bigint: true, throwIfNoEntry: false });
+      } catch {
+        continue; // unreadable: skipped, as if absent
+      }
       if (!st) continue; // vanished while walking
       if (st.isDirectory()) {
         if (rules.ignores(path, true)) continue;
@@ -96,7 +94,7 @@ export async function scanTree(
           refs: null,
           diskPath,
         });
-        await walk(diskPath, path);
+        walk(diskPath, path);
       } else if (st.isFile()) {
         if (rules.ignores(path)) continue;
         const stamp = stampOf(st);
@@ -133,7 +131,7 @@ export async function scanTree(
       // symlinks, sockets and devices are not synced
     }
   };
-  await walk('', '');
+  walk('', '');
 
   let next = 0;
   const worker = async () => {
@@ -143,7 +141,7 @@ export async function scanTree(
       let after = null;
       for (let attempt = 0; attempt < 3 && !h; attempt++) {
         try {
-          const st = attempt === 0 ? item.st : await lstat(join(root, item.disk), { bigint: true });
+          const st = attempt === 0 ? item.st : lstatSync(join(root, item.disk), { bigint: true });
           const r = await hashFile(join(root, item.disk), Number(st.size));
           // Re-stat: a file written while we read it is read again.
           after = await statEntry(join(root, item.disk));
