@@ -82,10 +82,9 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
   let bytesFetched = 0;
 
   const tmpDir = join(o.root, TMP_DIR);
-  await mkdir(tmpDir, { recursive: true });
   const tmp = join(tmpDir, `${randomUUID()}.ferry-tmp`);
   const handles = new Map<string, FileHandle>();
-  const out = await open(tmp, 'w');
+  const out = await inDir(tmpDir, () => open(tmp, 'w'));
   try {
     const whole = createHash('sha256');
     // Fetch in windows of ~8 MiB so memory stays bounded for big files.
@@ -159,8 +158,7 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
       await unlink(tmp).catch(() => undefined);
       return { written: false, bytesFetched };
     }
-    await mkdir(dirname(target), { recursive: true });
-    await rename(tmp, target);
+    await inDir(dirname(target), () => rename(tmp, target));
     const st = await statEntry(target);
     return {
       written: true,
@@ -173,5 +171,19 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
     throw e;
   } finally {
     for (const fh of handles.values()) await fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `op` (which creates an entry in `dir`), creating `dir` first only when `op` finds it missing:
+ * a recursive mkdir before every file of a pass was several syscalls each, and folders exist.
+ */
+async function inDir<T>(dir: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await mkdir(dir, { recursive: true });
+    return op();
   }
 }

@@ -23,6 +23,8 @@ const GROUP_FILES = 500;
 const GROUP_BYTES = 8 * 1024 * 1024;
 // Files of a group written at once (each is a handful of thread-pool round trips).
 const GROUP_CONCURRENCY = 8;
+/** Downloaded files recorded in the state database per transaction. */
+const RECORD_BATCH = 256;
 
 function synced(r: RemoteEntry, ino: number | null, refs: Uint8Array | null, mtime = r.mtime): SyncedEntry {
   return { ...r, mtime, ino, refs };
@@ -220,7 +222,7 @@ async function runDownloads(
       return;
     }
     const st = res.stat;
-    ctx.db.tx(() => {
+    recorded.push(() => {
       ctx.db.putSynced(synced(r, st.ino, refs, st.mtime));
       ctx.db.putScanCache({
         ...r,
@@ -232,7 +234,17 @@ async function runDownloads(
       });
       ctx.db.deletePlaceholder(op.path);
     });
+    if (recorded.length >= RECORD_BATCH) record();
     ctx.stats.downloaded++;
+  };
+  // Downloaded files are remembered as synced in batches: one state transaction per file cost more
+  // than the file's own write for small files. A crash before a batch commits loses nothing: the
+  // next pass finds those files identical on both sides and records them then.
+  let recorded: (() => void)[] = [];
+  const record = () => {
+    const batch = recorded;
+    recorded = [];
+    if (batch.length) ctx.db.tx(() => batch.forEach((put) => put()));
   };
   let next = 0;
   const worker = async () => {
@@ -259,5 +271,9 @@ async function runDownloads(
       await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, g.length) }, inGroup));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.concurrency, groups.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(ctx.concurrency, groups.length) }, worker));
+  } finally {
+    record();
+  }
 }

@@ -61,6 +61,9 @@ export class StateDb {
   constructor(file: string) {
     this.db = new DatabaseSync(file);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    // A checkpoint (which fsyncs the database) every 1,000 WAL pages was one per ~150 files of a
+    // download pass, 0.7 s of 5,000 small files; every 16,000 pages (64 MiB of WAL) it is a few.
+    this.db.exec('PRAGMA wal_autocheckpoint = 16000;');
     this.db.exec(SCHEMA);
   }
 
