@@ -1,6 +1,8 @@
 // Vite build of the Ferry PWA. Output goes to packages/web/dist, which the server serves at "/".
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { defineConfig, transformWithOxc, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -18,7 +20,34 @@ function inlinePrefetch(): Plugin {
       const { code } = await transformWithOxc(ts, file.pathname, { lang: 'ts' });
       // The module's one `export` is a type: drop any export keyword and wrap in a function scope.
       const js = `(function(){${code.replace(/^export\s+(?:\{\s*\};?)?/gm, '')}})();`;
-      return [{ tag: 'script', children: js, injectTo: 'head' }];
+      // First in <head>: a classic script after a stylesheet link waits for the stylesheet to load.
+      return [{ tag: 'script', children: js, injectTo: 'head-prepend' }];
+    },
+  };
+}
+
+/**
+ * Writes a .br and a .gz beside each hashed asset, so the server sends them compressed at no CPU
+ * cost per request (@fastify/static `preCompressed`): the initial JS is 80 KB over the wire, not 260.
+ */
+function precompressAssets(): Plugin {
+  return {
+    name: 'ferry-precompress',
+    apply: 'build',
+    closeBundle: {
+      order: 'post',
+      handler() {
+        const dir = join(import.meta.dirname, 'dist', 'assets');
+        for (const name of readdirSync(dir)) {
+          if (!/\.(js|css)$/.test(name) || statSync(join(dir, name)).size < 1024) continue;
+          const bytes = readFileSync(join(dir, name));
+          writeFileSync(
+            join(dir, `${name}.br`),
+            brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+          );
+          writeFileSync(join(dir, `${name}.gz`), gzipSync(bytes, { level: 9 }));
+        }
+      },
     },
   };
 }
@@ -26,6 +55,7 @@ function inlinePrefetch(): Plugin {
 export default defineConfig({
   plugins: [
     inlinePrefetch(),
+    precompressAssets(),
     react(),
     VitePWA({
       // main.tsx registers the worker itself; nothing is injected into index.html.

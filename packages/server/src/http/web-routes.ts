@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 
 // packages/web/dist, seen from the sources (packages/server/src/http) or from the bundle
 // (packages/cli/dist, scripts/build-cli.ts).
@@ -30,7 +30,21 @@ export function webRoutes(dist = WEB_DIST): FastifyPluginAsync {
     app.addHook('onRoute', (route) => {
       route.config = { ...(route.config as object), auth: 'public' };
     });
-    await app.register(fastifyStatic, { root: dist, prefix: '/', wildcard: false, index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: dist,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      // The build writes .br/.gz beside each asset: sent as the browser accepts, never compressed per request.
+      preCompressed: true,
+      cacheControl: false,
+      setHeaders: (reply, path) => {
+        // /assets/ names carry a content hash: cache for a year. The rest (index.html, sw.js, the
+        // manifest, icons) keeps its name across versions: revalidate each time.
+        const hashed = path.startsWith(join(dist, 'assets') + sep);
+        void reply.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
     // Client-side routes (/files/…, /s/TOKEN) get index.html; unknown /api paths stay JSON 404s.
     app.get('/*', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
       const url = request.url.split('?')[0];
