@@ -15,6 +15,9 @@ export interface AppState {
 
 export const AppContext = createContext<AppState | null>(null);
 
+/** Dispatched on window once the file browser has shown its first listing (main.tsx waits for it). */
+export const FIRST_SCREEN_EVENT = 'ferry:first-screen';
+
 export function useApp(): AppState {
   const v = useContext(AppContext);
   if (!v) throw new Error('useApp outside the signed-in shell');

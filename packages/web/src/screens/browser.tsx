@@ -4,7 +4,7 @@
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import type { FileInfo, ListPage } from '@ferry/client/api/index';
 import { client } from '../lib/api.ts';
-import { useApp } from '../lib/app-state.ts';
+import { FIRST_SCREEN_EVENT, useApp } from '../lib/app-state.ts';
 import { fileType, formatDate, formatSize } from '../lib/format.ts';
 import { loadListing, saveListing } from '../lib/listing-cache.ts';
 import { takePrefetch } from '../lib/prefetch-listing.ts';
@@ -108,6 +108,12 @@ export function BrowserScreen({ folder }: { folder: string }) {
   }, [spaceId, folder, tick]);
 
   useEffect(() => setEntries(null), [spaceId, folder]);
+
+  // Effects run after the paint: the listing is on screen, background work may start.
+  const shownOnce = entries !== null;
+  useEffect(() => {
+    if (shownOnce) window.dispatchEvent(new Event(FIRST_SCREEN_EVENT));
+  }, [shownOnce]);
 
   useEffect(
     () =>
