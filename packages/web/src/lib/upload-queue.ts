@@ -179,14 +179,28 @@ const CHUNKED_MIN_BYTES = 1024 * 1024;
 // Chunking needs WebCrypto, which browsers give only to secure contexts (https, localhost).
 const canChunk = () => typeof crypto !== 'undefined' && !!crypto.subtle && !!crypto.randomUUID;
 
+type Chunking = typeof import('./blob-hasher.ts') & typeof import('./chunked-upload.ts');
+
+/**
+ * The chunking code, loaded on the first large upload so the file browser's first paint does not
+ * wait for it; null when it cannot load (a newer version of the app replaced it on the server):
+ * the file then goes up in one request rather than not at all.
+ */
+async function chunking(): Promise<Chunking | null> {
+  try {
+    const [hasher, uploader] = await Promise.all([import('./blob-hasher.ts'), import('./chunked-upload.ts')]);
+    return { ...hasher, ...uploader };
+  } catch {
+    return null;
+  }
+}
+
 /** The item's chunk plan: from IndexedDB after a reload, else hashed now (once) and saved. */
-async function planOf(item: QueueItem): Promise<UploadPlan> {
+async function planOf(item: QueueItem, { hashBlob }: Chunking): Promise<UploadPlan> {
   const saved = await idbGet<UploadPlan>(UPLOAD_PLANS, item.id).catch(() => undefined);
   if (saved && saved.hashed.size === item.size) return saved;
   hashing.set(item.id, 0);
   try {
-    // Loaded on the first large upload: the file browser's first paint does not wait for it.
-    const { hashBlob } = await import('./blob-hasher.ts');
     const hashed = await hashBlob(item.file, {
       onProgress: (n) => {
         hashing.set(item.id, n);
@@ -206,7 +220,8 @@ async function upload(item: QueueItem): Promise<void> {
     progress.set(item.id, loaded);
     emit();
   };
-  if (item.size < CHUNKED_MIN_BYTES || !canChunk()) {
+  const chunked = item.size >= CHUNKED_MIN_BYTES && canChunk() ? await chunking() : null;
+  if (!chunked) {
     await client.files.upload(item.path, item.file, {
       space: item.space,
       mtime: item.mtime,
@@ -214,9 +229,8 @@ async function upload(item: QueueItem): Promise<void> {
     });
     return;
   }
-  const plan = await planOf(item);
-  const { uploadInChunks } = await import('./chunked-upload.ts');
-  await uploadInChunks(client, { ...item, opId: plan.opId, hashed: plan.hashed, onProgress });
+  const plan = await planOf(item, chunked);
+  await chunked.uploadInChunks(client, { ...item, opId: plan.opId, hashed: plan.hashed, onProgress });
 }
 
 async function send(item: QueueItem): Promise<void> {
