@@ -171,7 +171,7 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
     bus: events,
     log: app.log.child({ component: 'telemetry' }),
     registry,
-    queueMax: config.telemetryQueueMax,
+    queueBytes: config.telemetryQueueBytes,
     retentionDays: config.syncEventRetentionDays,
   });
   await app.register(telemetryRoutes({ telemetry, tokens: new IngestTokenService({ meta: s.meta }), auth }));

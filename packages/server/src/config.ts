@@ -34,8 +34,11 @@ export interface ServerConfig {
   trustProxy: boolean;
   /** Sync events older than this many days are pruned; 0 keeps them. FERRY_SYNC_EVENT_RETENTION_DAYS. */
   syncEventRetentionDays: number;
-  /** Sync events held in memory before ingest answers 503 + Retry-After. FERRY_TELEMETRY_QUEUE_MAX. */
-  telemetryQueueMax: number;
+  /**
+   * Bytes of queued sync events (packed: 69 bytes each plus error messages) held in memory before
+   * ingest answers 503 + Retry-After. FERRY_TELEMETRY_QUEUE_BYTES.
+   */
+  telemetryQueueBytes: number;
   /** Folder of the owner's default space that watch uploads go to. FERRY_GARMIN_FOLDER. */
   garminFolder: string;
   /**
@@ -61,7 +64,7 @@ export const DEFAULTS = Object.freeze({
   loginMaxFailures: 10,
   trustProxy: false,
   syncEventRetentionDays: 90,
-  telemetryQueueMax: 50_000,
+  telemetryQueueBytes: 4 * 1024 ** 2,
   garminFolder: '/Garmin/Activities',
 });
 
@@ -108,9 +111,9 @@ export const CONFIG_DOCS: { env: string; flag?: string; default: string; doc: st
     doc: 'Prune sync events older than this (0 = keep)',
   },
   {
-    env: 'FERRY_TELEMETRY_QUEUE_MAX',
-    default: String(DEFAULTS.telemetryQueueMax),
-    doc: 'Sync events queued in memory before 503',
+    env: 'FERRY_TELEMETRY_QUEUE_BYTES',
+    default: String(DEFAULTS.telemetryQueueBytes),
+    doc: 'Bytes of sync events queued in memory before 503 (69 bytes an event, ~60,000 by default)',
   },
   {
     env: 'FERRY_JWT_SECRET',
@@ -246,12 +249,12 @@ export function loadConfig(
       0,
       36500,
     ),
-    telemetryQueueMax: int(
-      'FERRY_TELEMETRY_QUEUE_MAX',
-      overrides.telemetryQueueMax ?? env.FERRY_TELEMETRY_QUEUE_MAX,
-      DEFAULTS.telemetryQueueMax,
+    telemetryQueueBytes: int(
+      'FERRY_TELEMETRY_QUEUE_BYTES',
+      overrides.telemetryQueueBytes ?? env.FERRY_TELEMETRY_QUEUE_BYTES,
+      DEFAULTS.telemetryQueueBytes,
       1,
-      10_000_000,
+      1024 ** 3,
     ),
     garminFolder,
     logStream: overrides.logStream,

@@ -1,14 +1,24 @@
 // A bounded in-memory write queue with group commit: items accepted while one batch commits go
 // into the next batch, so the write rate adapts to load with one transaction (one fsync) per batch.
+// Items are appended straight into batches (the caller's packed columns), and the bound is in bytes
+// of those batches, so what the queue may hold is a number of bytes whatever the items are like.
 // `offer` refuses when full (the caller answers 503); `close` drains everything accepted.
 
-export interface IngestQueueOptions<T> {
-  /** Most items held at once, counting the batch being written. */
-  capacity: number;
-  /** Most items per commit. */
+/** Where items are appended: a batch knows its item count and its size. */
+export interface QueueBatch {
+  readonly length: number;
+  readonly bytes: number;
+}
+
+export interface IngestQueueOptions<B extends QueueBatch> {
+  /** Most bytes held at once (the batches' `bytes`), counting the batch being written. */
+  capacityBytes: number;
+  /** Most items per batch (per commit). */
   maxBatch: number;
+  /** A new, empty batch. */
+  newBatch: () => B;
   /** Writes one batch atomically; a throw retries the batch after a backoff. */
-  commit: (batch: T[]) => Promise<void>;
+  commit: (batch: B) => Promise<void>;
   /** Told about a failed commit (and about a batch dropped after `maxAttempts`). */
   onError?: (e: unknown, o: { attempt: number; dropped: number }) => void;
   /** Attempts per batch before it is dropped, so one poison batch cannot stall the queue forever. */
@@ -21,10 +31,13 @@ export interface IngestQueueOptions<T> {
   lingerMs?: number;
 }
 
-export class IngestQueue<T> {
-  readonly #o: Required<Omit<IngestQueueOptions<T>, 'onError'>> & Pick<IngestQueueOptions<T>, 'onError'>;
-  #items: T[] = [];
-  #inFlight = 0;
+export class IngestQueue<B extends QueueBatch> {
+  readonly #o: Required<Omit<IngestQueueOptions<B>, 'onError'>> & Pick<IngestQueueOptions<B>, 'onError'>;
+  /** Batches waiting; the last one takes new items until it is full or taken. */
+  #waiting: B[] = [];
+  #flight: B | undefined;
+  #depth = 0;
+  #bytes = 0;
   #accepted = 0;
   #done = 0;
   #running = false;
@@ -32,31 +45,43 @@ export class IngestQueue<T> {
   #waiters: { upTo: number; resolve: () => void }[] = [];
   #hurry: (() => void) | undefined;
 
-  constructor(o: IngestQueueOptions<T>) {
-    if (o.capacity < 1 || o.maxBatch < 1) throw new RangeError('capacity and maxBatch must be at least 1');
+  constructor(o: IngestQueueOptions<B>) {
+    if (o.capacityBytes < 1 || o.maxBatch < 1)
+      throw new RangeError('capacityBytes and maxBatch must be at least 1');
     this.#o = { maxAttempts: 5, lingerMs: 0, ...o };
   }
 
   /** Items accepted and not yet written. */
   get depth(): number {
-    return this.#items.length + this.#inFlight;
+    return this.#depth;
+  }
+
+  /** Bytes of the items accepted and not yet written. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** A batch is being committed now (the writer is busy: under load, nearly always). */
   get writing(): boolean {
-    return this.#inFlight > 0;
+    return this.#flight !== undefined;
   }
 
-  get capacity(): number {
-    return this.#o.capacity;
-  }
-
-  /** Accepts all of `items` or none: false when they do not fit (or the queue is closed). */
-  offer(items: readonly T[]): boolean {
-    if (this.#closed || this.depth + items.length > this.#o.capacity) return false;
-    for (const it of items) this.#items.push(it);
-    this.#accepted += items.length;
-    if (this.#items.length >= this.#o.maxBatch) this.#hurry?.();
+  /**
+   * Accepts `count` items of `bytes` in all, or none: false when they do not fit (or the queue is
+   * closed). When they fit, `append` is called at once with the batch to append them to, and must
+   * append exactly those (count ≤ maxBatch; they all go into one batch).
+   */
+  offer(count: number, bytes: number, append: (batch: B) => void): boolean {
+    if (this.#closed || this.#bytes + bytes > this.#o.capacityBytes) return false;
+    let open = this.#waiting.at(-1);
+    if (open === undefined || (open.length > 0 && open.length + count > this.#o.maxBatch))
+      this.#waiting.push((open = this.#o.newBatch()));
+    const before = open.bytes;
+    append(open);
+    this.#bytes += open.bytes - before;
+    this.#depth += count;
+    this.#accepted += count;
+    if (open.length >= this.#o.maxBatch || this.#waiting.length > 1) this.#hurry?.();
     this.#kick();
     return true;
   }
@@ -84,7 +109,11 @@ export class IngestQueue<T> {
 
   /** Lets more items arrive: one turn of the event loop, or up to lingerMs for a partial batch. */
   #gather(): Promise<void> {
-    const full = this.#items.length >= this.#o.maxBatch || this.#waiters.length > 0 || this.#closed;
+    const full =
+      this.#waiting.length > 1 ||
+      this.#waiting[0].length >= this.#o.maxBatch ||
+      this.#waiters.length > 0 ||
+      this.#closed;
     return new Promise((resolve) => {
       if (full || this.#o.lingerMs <= 0) return void setImmediate(resolve);
       const timer = setTimeout(() => {
@@ -100,10 +129,10 @@ export class IngestQueue<T> {
   }
 
   async #run(): Promise<void> {
-    while (this.#items.length > 0) {
+    while (this.#waiting.length > 0) {
       await this.#gather();
-      const batch = this.#items.splice(0, this.#o.maxBatch);
-      this.#inFlight = batch.length;
+      const batch = this.#waiting.shift()!;
+      this.#flight = batch;
       for (let attempt = 1; ; attempt++) {
         try {
           await this.#o.commit(batch);
@@ -115,7 +144,9 @@ export class IngestQueue<T> {
           await new Promise((r) => setTimeout(r, Math.min(50 * 2 ** attempt, 2000)));
         }
       }
-      this.#inFlight = 0;
+      this.#flight = undefined;
+      this.#depth -= batch.length;
+      this.#bytes -= batch.bytes;
       this.#done += batch.length;
       this.#wake();
     }

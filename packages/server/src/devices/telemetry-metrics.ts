@@ -1,5 +1,5 @@
 // Prometheus metrics of fleet telemetry: sync events by status, devices failing now, alerts, the
-// ingest queue's depth and refusals, and how long a group commit takes.
+// ingest queue's depth (events and bytes) and refusals, and how long a group commit takes.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -12,7 +12,7 @@ export interface TelemetryMetrics {
 
 export function createTelemetryMetrics(
   registry: Registry,
-  read: { queueDepth: () => number; failingDevices: () => Promise<number> },
+  read: { queueDepth: () => number; queueBytes: () => number; failingDevices: () => Promise<number> },
 ): TelemetryMetrics {
   new Gauge({
     name: 'ferry_telemetry_queue_depth',
@@ -20,6 +20,14 @@ export function createTelemetryMetrics(
     registers: [registry],
     collect() {
       this.set(read.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'ferry_telemetry_queue_bytes',
+    help: 'Bytes of packed sync events accepted and not yet written (the queue is bounded in these)',
+    registers: [registry],
+    collect() {
+      this.set(read.queueBytes());
     },
   });
   new Gauge({

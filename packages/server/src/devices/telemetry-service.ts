@@ -4,11 +4,11 @@
 // prunes old events in the background.
 //
 // What "accepted" (202) guarantees: the events passed validation and are in the bounded in-memory
-// queue. From there they are written in batches by a TelemetryWriter (a worker thread with its own
+// queue, packed into columns (packed-events.ts). From there they are written in batches by a TelemetryWriter (a worker thread with its own
 // SQLite connection, or the PostgreSQL pool), each batch in one transaction committed with an
 // fsync. A clean shutdown (SIGTERM, close()) stops taking events and drains the queue before the
 // database closes, so every accepted event is stored. A crash or power loss loses the events still
-// in the queue (at most queueMax, in practice the last ~lingerMs + one commit of them) and never
+// in the queue (at most queueBytes of them, in practice the last ~lingerMs + one commit of them) and never
 // anything of a committed batch. Reads that must see an accepted event (history, summary) wait for
 // the queue first (settle).
 
@@ -25,6 +25,8 @@ import type {
 } from '../store/meta/sql-telemetry-store.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { IngestQueue } from './ingest-queue.ts';
+import { DeviceTable } from './device-table.ts';
+import { EVENT_BYTES, STATUS_CODE, SyncEventBatch, messageBytes, type EventValues } from './packed-events.ts';
 import { telemetryWriterFor, type TelemetryWriter } from './telemetry-writer.ts';
 import { createTelemetryMetrics, type TelemetryMetrics } from './telemetry-metrics.ts';
 
@@ -36,6 +38,8 @@ export const MAX_BATCH = 1000;
 /** How far ahead of the server's clock a timestamp may be (device clocks drift). */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 const DEVICE_CACHE_MS = 5 * 60_000;
+const OK = STATUS_CODE.ok;
+const FAILED = STATUS_CODE.failed;
 const DEVICE_CACHE_MAX = 500_000;
 const PRUNE_STEP = 10_000;
 /** Devices loaded per query when the reporting fleet is loaded at start. */
@@ -67,21 +71,13 @@ export interface Reader {
   role: UserRole;
 }
 
-interface DeviceEntry {
-  userId: string;
-  checkedAt: number;
-  /** The newest accepted event; null when the device never reported; undefined when not loaded. */
-  latest: SyncEventRecord | null | undefined;
-  consecutiveFailures: number | undefined;
-}
-
 export interface TelemetryServiceOptions {
   meta: MetaStore;
   bus: EventBus;
   log: FastifyBaseLogger;
   registry: Registry;
-  /** Most events held in memory before ingest answers 503. */
-  queueMax: number;
+  /** Most bytes of packed events held in memory before ingest answers 503 (EVENT_BYTES each, plus messages). */
+  queueBytes: number;
   /** Events older than this many days are pruned; 0 keeps them forever. */
   retentionDays: number;
   pruneIntervalMs?: number;
@@ -109,8 +105,8 @@ function parseTimestamp(t: string | number, index: number): number {
 
 export class TelemetryService {
   readonly #o: TelemetryServiceOptions;
-  readonly #queue: IngestQueue<SyncEventRecord>;
-  readonly #devices = new Map<string, DeviceEntry>();
+  readonly #queue: IngestQueue<SyncEventBatch>;
+  readonly #devices = new DeviceTable(DEVICE_CACHE_MAX);
   readonly #metrics: TelemetryMetrics;
   readonly #writer: TelemetryWriter;
   #pruneTimer: NodeJS.Timeout | undefined;
@@ -121,8 +117,9 @@ export class TelemetryService {
     this.#o = o;
     this.#writer = o.writer ?? telemetryWriterFor(o.meta);
     this.#queue = new IngestQueue({
-      capacity: o.queueMax,
+      capacityBytes: o.queueBytes,
       maxBatch: this.#writer.maxBatch,
+      newBatch: () => new SyncEventBatch(),
       lingerMs: o.lingerMs ?? 25,
       commit: (batch) => this.#commit(batch),
       onError: (err, { attempt, dropped }) =>
@@ -135,6 +132,7 @@ export class TelemetryService {
     });
     this.#metrics = createTelemetryMetrics(o.registry, {
       queueDepth: () => this.#queue.depth,
+      queueBytes: () => this.#queue.bytes,
       failingDevices: () => o.meta.telemetry.countFailing(ALERT_AFTER_FAILURES),
     });
   }
@@ -168,35 +166,44 @@ export class TelemetryService {
       throw new FerryError('PAYLOAD_TOO_LARGE', `at most ${MAX_BATCH} events per request`, {
         max: MAX_BATCH,
       });
-    if (this.#queue.depth + inputs.length > this.#queue.capacity) throw this.#full();
+    let bytes = inputs.length * EVENT_BYTES;
+    for (const e of inputs) if (e.error_message !== undefined) bytes += messageBytes(e.error_message);
+    if (this.#queue.bytes + bytes > this.#o.queueBytes) throw this.#full();
     const now = Date.now();
-    const events: SyncEventRecord[] = [];
-    const entries: DeviceEntry[] = [];
+    const slots: number[] = [];
+    const ats: number[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const e = inputs[i];
       const deviceId = this.#deviceOf(reporter, e.device_id, i);
       const known = this.#authorize(reporter, deviceId, i, now);
-      entries.push(known instanceof Promise ? await known : known);
-      events.push({
-        deviceId,
-        at: parseTimestamp(e.timestamp, i),
-        receivedAt: now,
-        status: e.status ?? (e.total_errors > 0 ? 'failed' : 'ok'),
-        files: e.total_files_synced,
-        errors: e.total_errors,
-        speed: e.internet_speed ?? null,
-        durationMs: e.duration_ms ?? null,
-        bytesUp: e.bytes_up ?? null,
-        bytesDown: e.bytes_down ?? null,
-        errorMessage: e.error_message ?? null,
-      });
+      slots.push(typeof known === 'number' ? known : await known);
+      ats.push(parseTimestamp(e.timestamp, i));
     }
-    if (!this.#queue.offer(events)) throw this.#full();
-    for (let i = 0; i < events.length; i++) {
-      const entry = entries[i];
-      if (!entry.latest || events[i].at >= entry.latest.at) entry.latest = events[i];
-    }
-    return { accepted: events.length };
+    // A device forgotten meanwhile (the table was full while a lookup was awaited) gave up its slot.
+    for (let i = 0; i < inputs.length; i++)
+      if (this.#devices.idOf(slots[i]) !== this.#deviceOf(reporter, inputs[i].device_id, i))
+        return this.ingest(reporter, inputs);
+    const accepted = this.#queue.offer(inputs.length, bytes, (batch) => {
+      for (let i = 0; i < inputs.length; i++) {
+        const e = inputs[i];
+        const v: EventValues = {
+          status: e.status === undefined ? (e.total_errors > 0 ? FAILED : OK) : STATUS_CODE[e.status],
+          at: ats[i],
+          receivedAt: now,
+          files: e.total_files_synced,
+          errors: e.total_errors,
+          speed: e.internet_speed ?? null,
+          durationMs: e.duration_ms ?? null,
+          bytesUp: e.bytes_up ?? null,
+          bytesDown: e.bytes_down ?? null,
+          errorMessage: e.error_message ?? null,
+        };
+        batch.add(this.#devices.idOf(slots[i]), v);
+        this.#devices.observe(slots[i], v);
+      }
+    });
+    if (!accepted) throw this.#full();
+    return { accepted: inputs.length };
   }
 
   #full(): FerryError {
@@ -212,16 +219,13 @@ export class TelemetryService {
    */
   async #preload(): Promise<void> {
     const now = Date.now();
-    const users = new Map<string, string>(); // one string per owner, not one per device
     try {
       for (let after = 0; this.#devices.size < DEVICE_CACHE_MAX / 2;) {
         const page = await this.#o.meta.telemetry.reportingDevices(after, PRELOAD_STEP);
         for (const d of page) {
-          let userId = users.get(d.userId);
-          if (userId === undefined) users.set(d.userId, (userId = d.userId));
           // Checked again within DEVICE_CACHE_MS like any entry, spread out rather than all at once.
-          if (!this.#devices.has(d.id))
-            this.#entry(d.id, userId, now - Math.random() * (DEVICE_CACHE_MS / 2));
+          if (this.#devices.slot(d.id) === undefined)
+            this.#devices.add(d.id, d.userId, now - Math.random() * (DEVICE_CACHE_MS / 2));
         }
         if (page.length < PRELOAD_STEP) break;
         after = page[page.length - 1].devNo;
@@ -244,48 +248,30 @@ export class TelemetryService {
     return id;
   }
 
-  /** The device's cache entry once it is known to exist (from memory when checked lately). */
-  #authorize(reporter: Reporter, id: string, index: number, now: number): DeviceEntry | Promise<DeviceEntry> {
-    if (reporter.kind === 'device' && reporter.role !== 'admin') return this.#entry(id, reporter.userId, now);
-    const cached = this.#devices.get(id);
-    if (cached && now - cached.checkedAt < DEVICE_CACHE_MS) return cached;
+  /** The device's slot in the table once it is known to exist (from memory when checked lately). */
+  #authorize(reporter: Reporter, id: string, index: number, now: number): number | Promise<number> {
+    if (reporter.kind === 'device' && reporter.role !== 'admin')
+      return this.#devices.add(id, reporter.userId, now);
+    const slot = this.#devices.slot(id);
+    if (slot !== undefined && now - this.#devices.checkedAt(slot) < DEVICE_CACHE_MS) return slot;
     return this.#o.meta.devices.byId(id).then((d) => {
       if (!d || d.revokedAt !== null)
         throw new NotFoundError(`device ${JSON.stringify(id.slice(0, 64))}`, { index });
-      return this.#entry(id, d.userId, now);
+      return this.#devices.add(id, d.userId, now);
     });
   }
 
-  #entry(deviceId: string, userId: string, now: number): DeviceEntry {
-    let e = this.#devices.get(deviceId);
-    if (e) {
-      e.checkedAt = now;
-      return e;
-    }
-    if (this.#devices.size >= DEVICE_CACHE_MAX) {
-      let drop = DEVICE_CACHE_MAX / 10;
-      for (const k of this.#devices.keys()) {
-        this.#devices.delete(k);
-        if (--drop <= 0) break;
-      }
-    }
-    e = { userId, checkedAt: now, latest: undefined, consecutiveFailures: undefined };
-    this.#devices.set(deviceId, e);
-    return e;
-  }
-
-  async #commit(batch: SyncEventRecord[]): Promise<void> {
+  async #commit(batch: SyncEventBatch): Promise<void> {
     const stop = this.#metrics.commitSeconds.startTimer();
     const outcomes = await this.#writer.record(batch);
     stop();
-    let ok = 0;
-    for (const e of batch) if (e.status === 'ok') ok++;
+    const ok = batch.ok;
     if (ok) this.#metrics.events.inc({ status: 'ok' }, ok);
     if (batch.length - ok) this.#metrics.events.inc({ status: 'failed' }, batch.length - ok);
     for (const o of outcomes) {
-      const entry = this.#devices.get(o.deviceId);
-      const before = entry?.consecutiveFailures;
-      if (entry) entry.consecutiveFailures = o.consecutiveFailures;
+      const slot = this.#devices.slot(o.deviceId);
+      const before = slot === undefined ? undefined : this.#devices.failures(slot);
+      if (slot !== undefined) this.#devices.setFailures(slot, o.consecutiveFailures);
       if (o.stale) continue;
       const from = o.reset ? 0 : o.consecutiveFailures - o.tail;
       if (from < ALERT_AFTER_FAILURES && o.consecutiveFailures >= ALERT_AFTER_FAILURES)
@@ -440,8 +426,9 @@ export class TelemetryService {
     const out = new Map<string, SyncEventRecord | null>();
     const missing: string[] = [];
     for (const d of devices) {
-      const e = this.#devices.get(d.id);
-      if (e?.latest !== undefined) out.set(d.id, e.latest);
+      const slot = this.#devices.slot(d.id);
+      const latest = slot === undefined ? undefined : this.#devices.latest(slot);
+      if (latest !== undefined) out.set(d.id, latest);
       else missing.push(d.id);
     }
     if (missing.length) {
@@ -450,22 +437,21 @@ export class TelemetryService {
       for (const d of devices) {
         if (out.has(d.id)) continue;
         const s = states.get(d.id);
-        const e = this.#entry(d.id, d.userId, now);
+        const slot = this.#devices.add(d.id, d.userId, now);
         // An event accepted meanwhile wins over the database row.
-        if (e.latest === undefined) e.latest = s ? stateToEvent(s) : null;
-        out.set(d.id, e.latest);
+        this.#devices.load(slot, s ? stateValues(s) : null);
+        out.set(d.id, this.#devices.latest(slot) ?? null);
       }
     }
     return out;
   }
 }
 
-function stateToEvent(s: DeviceSyncState): SyncEventRecord {
+function stateValues(s: DeviceSyncState): EventValues {
   return {
-    deviceId: s.deviceId,
+    status: STATUS_CODE[s.lastStatus],
     at: s.lastAt,
     receivedAt: s.lastAt,
-    status: s.lastStatus,
     files: s.lastFiles,
     errors: s.lastErrors,
     speed: s.lastSpeed,

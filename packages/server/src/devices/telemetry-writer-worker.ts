@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { SqlExecutor, SqlValue } from '../store/meta/sql-driver.ts';
 import { SqlTelemetryStore } from '../store/meta/sql-telemetry-store.ts';
-import { packOutcomes, unpackBatch, type WriterReply, type WriterRequest } from './telemetry-writer.ts';
+import { packOutcomes, unpackBatch } from './packed-events.ts';
+import type { WriterReply, WriterRequest } from './telemetry-writer.ts';
 
 const o = workerData as { path: string; durable: boolean; cacheKib: number };
 const db = new DatabaseSync(o.path);

@@ -18,18 +18,19 @@
 import { Worker } from 'node:worker_threads';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { SqlDriver } from '../store/meta/sql-driver.ts';
+import type { BatchOutcome } from '../store/meta/sql-telemetry-store.ts';
 import {
-  SYNC_STATUSES,
-  type BatchOutcome,
-  type SyncEventRecord,
-  type SyncStatus,
-} from '../store/meta/sql-telemetry-store.ts';
+  unpackOutcomes,
+  type PackedBatch,
+  type PackedOutcomes,
+  type SyncEventBatch,
+} from './packed-events.ts';
 
 export interface TelemetryWriter {
   /** Most events per batch worth sending it. */
   readonly maxBatch: number;
   /** Writes one batch in one transaction; resolves once it is committed. */
-  record(batch: SyncEventRecord[]): Promise<BatchOutcome[]>;
+  record(batch: SyncEventBatch): Promise<BatchOutcome[]>;
   /** TelemetryStore.prune, where the batches are written (a 10,000-row DELETE is no quick thing). */
   prune(olderThan: number, limit: number): Promise<number>;
   close(): Promise<void>;
@@ -42,8 +43,9 @@ export class InlineTelemetryWriter implements TelemetryWriter {
   constructor(meta: MetaStore) {
     this.#meta = meta;
   }
-  record(batch: SyncEventRecord[]): Promise<BatchOutcome[]> {
-    return this.#meta.transaction((tx) => tx.telemetry.record(batch));
+  record(batch: SyncEventBatch): Promise<BatchOutcome[]> {
+    const events = batch.records();
+    return this.#meta.transaction((tx) => tx.telemetry.record(events));
   }
   prune(olderThan: number, limit: number): Promise<number> {
     return this.#meta.telemetry.prune(olderThan, limit);
@@ -51,112 +53,11 @@ export class InlineTelemetryWriter implements TelemetryWriter {
   async close(): Promise<void> {}
 }
 
-/**
- * A batch as it crosses to the writer thread: columns instead of one object per event. Structured
- * cloning 5,000 objects costs the main thread tens of milliseconds (every HTTP request waits
- * meanwhile); a few strings and a transferred Float64Array cost well under one.
- */
-export interface PackedBatch {
-  /** Device ids joined by SEP (server-made UUIDs, which never contain it). */
-  ids: string;
-  /** Per event: at, receivedAt, files, errors, speed, durationMs, bytesUp, bytesDown (NaN = null). */
-  nums: Float64Array;
-  status: Uint8Array;
-  /** Error messages of the events at msgAt. */
-  messages: string[];
-  msgAt: Int32Array;
-}
-
-/** What a batch did, per device: ids joined by SEP; per device consecutiveFailures, tail, flags. */
-export interface PackedOutcomes {
-  ids: string;
-  nums: Float64Array;
-}
-
 // The worker's entry file: beside this module in the sources, or beside the bundle (build-cli.ts).
 const WORKER_ENTRY = new URL(
   import.meta.url.endsWith('.ts') ? './telemetry-writer-worker.ts' : './telemetry-writer-worker.mjs',
   import.meta.url,
 );
-
-const SEP = '\n';
-const NUMS = 8;
-const STATUS: readonly SyncStatus[] = SYNC_STATUSES;
-const nn = (v: number | null) => (v === null ? Number.NaN : v);
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
-
-export function packBatch(batch: readonly SyncEventRecord[]): PackedBatch {
-  const n = batch.length;
-  const nums = new Float64Array(n * NUMS);
-  const status = new Uint8Array(n);
-  const messages: string[] = [];
-  const msgAt: number[] = [];
-  const ids: string[] = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const e = batch[i];
-    if (e.deviceId.includes(SEP)) throw new Error('a device id with a line break');
-    ids[i] = e.deviceId;
-    const o = i * NUMS;
-    nums[o] = e.at;
-    nums[o + 1] = e.receivedAt;
-    nums[o + 2] = e.files;
-    nums[o + 3] = e.errors;
-    nums[o + 4] = nn(e.speed);
-    nums[o + 5] = nn(e.durationMs);
-    nums[o + 6] = nn(e.bytesUp);
-    nums[o + 7] = nn(e.bytesDown);
-    status[i] = STATUS.indexOf(e.status);
-    if (e.errorMessage !== null) {
-      messages.push(e.errorMessage);
-      msgAt.push(i);
-    }
-  }
-  return { ids: ids.join(SEP), nums, status, messages, msgAt: Int32Array.from(msgAt) };
-}
-
-export function unpackBatch(p: PackedBatch): SyncEventRecord[] {
-  const ids = p.ids.split(SEP);
-  const out: SyncEventRecord[] = new Array<SyncEventRecord>(ids.length);
-  for (let i = 0; i < ids.length; i++) {
-    const o = i * NUMS;
-    out[i] = {
-      deviceId: ids[i],
-      at: p.nums[o],
-      receivedAt: p.nums[o + 1],
-      status: STATUS[p.status[i]],
-      files: p.nums[o + 2],
-      errors: p.nums[o + 3],
-      speed: orNull(p.nums[o + 4]),
-      durationMs: orNull(p.nums[o + 5]),
-      bytesUp: orNull(p.nums[o + 6]),
-      bytesDown: orNull(p.nums[o + 7]),
-      errorMessage: null,
-    };
-  }
-  for (let k = 0; k < p.msgAt.length; k++) out[p.msgAt[k]].errorMessage = p.messages[k];
-  return out;
-}
-
-export function packOutcomes(outcomes: readonly BatchOutcome[]): PackedOutcomes {
-  const nums = new Float64Array(outcomes.length * 3);
-  outcomes.forEach((o, i) => {
-    nums[i * 3] = o.consecutiveFailures;
-    nums[i * 3 + 1] = o.tail;
-    nums[i * 3 + 2] = (o.reset ? 1 : 0) | (o.stale ? 2 : 0);
-  });
-  return { ids: outcomes.map((o) => o.deviceId).join(SEP), nums };
-}
-
-export function unpackOutcomes(p: PackedOutcomes): BatchOutcome[] {
-  if (p.nums.length === 0) return [];
-  return p.ids.split(SEP).map((deviceId, i) => ({
-    deviceId,
-    consecutiveFailures: p.nums[i * 3],
-    tail: p.nums[i * 3 + 1],
-    reset: (p.nums[i * 3 + 2] & 1) !== 0,
-    stale: (p.nums[i * 3 + 2] & 2) !== 0,
-  }));
-}
 
 /** Messages between WorkerTelemetryWriter and telemetry-writer-worker.ts. */
 export type WriterRequest =
@@ -226,9 +127,9 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
     });
   }
 
-  async record(batch: SyncEventRecord[]): Promise<BatchOutcome[]> {
-    const packed = packBatch(batch);
-    const r = await this.#call({ batch: packed }, [packed.nums.buffer as ArrayBuffer]);
+  async record(batch: SyncEventBatch): Promise<BatchOutcome[]> {
+    const packed = batch.pack();
+    const r = await this.#call({ batch: packed.batch }, packed.transfer);
     if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     if (!('outcomes' in r)) throw new Error('unexpected reply from the telemetry writer');
     return unpackOutcomes(r.outcomes);

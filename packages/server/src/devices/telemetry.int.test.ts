@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestUser } from '../testing/test-server.ts';
+import { EVENT_BYTES } from './packed-events.ts';
 
 const DAY = 86_400_000;
 
@@ -347,7 +348,7 @@ void describe('fleet telemetry', () => {
 
 void describe('ingest back-pressure and shutdown', () => {
   void it('answers 503 with Retry-After when the queue is full, and accepts again once it drains', async () => {
-    const ts = await startTestServer({ telemetryQueueMax: 5 });
+    const ts = await startTestServer({ telemetryQueueBytes: 5 * EVENT_BYTES }); // five events
     try {
       const created = await ts.request('/api/v1/admin/ingest-tokens', {
         method: 'POST',

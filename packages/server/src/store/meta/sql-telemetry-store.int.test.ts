@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openMetaStore, type SqlMetaStore } from './sql-meta-store.ts';
 import type { BatchOutcome, SyncEventRecord, SyncStatus } from './sql-telemetry-store.ts';
 import { WorkerTelemetryWriter } from '../../devices/telemetry-writer.ts';
+import { SyncEventBatch } from '../../devices/packed-events.ts';
 import { PG_SKIP, createTestDatabase } from '../../testing/pg-test-db.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -188,7 +189,7 @@ suite('sqlite, writer thread', async () => {
   const writer = new WorkerTelemetryWriter({ path });
   return {
     meta,
-    record: (events) => writer.record(events),
+    record: (events) => writer.record(SyncEventBatch.of(events)),
     prune: (olderThan, limit) => writer.prune(olderThan, limit),
     done: async () => {
       await writer.close();

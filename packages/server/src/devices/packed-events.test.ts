@@ -1,8 +1,16 @@
-// The columnar form a batch takes to the writer thread and back: lossless, nulls included.
+// The columnar form events are queued in and cross to the writer thread in, and outcomes come back
+// in: lossless, nulls included; sizes counted in bytes; a packed batch leaves the batch whole.
 
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { packBatch, packOutcomes, unpackBatch, unpackOutcomes } from './telemetry-writer.ts';
+import {
+  EVENT_BYTES,
+  SyncEventBatch,
+  messageBytes,
+  packOutcomes,
+  unpackBatch,
+  unpackOutcomes,
+} from './packed-events.ts';
 import type { BatchOutcome, SyncEventRecord } from '../store/meta/sql-telemetry-store.ts';
 
 void it('packs and unpacks batches and outcomes without loss', () => {
@@ -48,11 +56,38 @@ void it('packs and unpacks batches and outcomes without loss', () => {
       errorMessage: '',
     },
   ];
-  assert.deepEqual(unpackBatch(structuredClone(packBatch(batch))), batch);
+  const packed = SyncEventBatch.of(batch);
+  assert.equal(packed.length, 3);
+  assert.equal(packed.ok, 1);
+  assert.equal(packed.bytes, 3 * EVENT_BYTES + messageBytes('disk full ✗') + messageBytes(''));
+  const { batch: wire, transfer } = packed.pack();
+  assert.deepEqual(unpackBatch(structuredClone(wire, { transfer })), batch);
+  assert.deepEqual(packed.records(), batch, 'still whole after its copy was transferred');
   const outcomes: BatchOutcome[] = [
     { deviceId: 'a', consecutiveFailures: 0, tail: 0, reset: true, stale: false },
     { deviceId: 'b-é', consecutiveFailures: 4, tail: 2, reset: false, stale: true },
   ];
   assert.deepEqual(unpackOutcomes(structuredClone(packOutcomes(outcomes))), outcomes);
   assert.deepEqual(unpackOutcomes(packOutcomes([])), []);
+});
+
+void it('grows its columns and names each device once', () => {
+  const b = new SyncEventBatch(2);
+  const e = (deviceId: string, at: number): SyncEventRecord => ({
+    deviceId,
+    at,
+    receivedAt: at,
+    status: 'ok',
+    files: 1,
+    errors: 0,
+    speed: null,
+    durationMs: null,
+    bytesUp: null,
+    bytesDown: null,
+    errorMessage: null,
+  });
+  const records = Array.from({ length: 100 }, (_, i) => e(`d${i % 7}`, i));
+  for (const r of records) b.add(r.deviceId, { ...r, status: 0 });
+  assert.equal(b.pack().batch.devices.split('\n').length, 7);
+  assert.deepEqual(b.records(), records);
 });
