@@ -112,6 +112,31 @@ function unhex(s: string, out: Uint8Array, at: number): void {
     out[at + i] = (nibble(s.charCodeAt(2 * i)) << 4) | nibble(s.charCodeAt(2 * i + 1));
 }
 
+/**
+ * A whole response body in one copy. `Response.arrayBuffer()` collects the stream's pieces and
+ * concatenates them with more overhead per piece; chunk batches are megabytes.
+ */
+async function readAll(res: Response): Promise<Uint8Array> {
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array(0);
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    total += value.length;
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Packs frames into one request/response body. */
 export function encodeFrames(frames: ChunkFrame[]): Uint8Array {
   let total = 0;
@@ -189,7 +214,7 @@ export class SyncApi {
       idempotent: true,
       signal: o.signal,
     });
-    return new Uint8Array(await res.arrayBuffer());
+    return readAll(res);
   }
 
   /** A manifest as a delta (format of @ferry/core/manifest-delta) against `base`, or a full list. */

@@ -98,3 +98,24 @@ test('the Transport works over httpFetch: JSON answers and API errors', async ()
     },
   );
 });
+
+test('httpFetch response bodies: a big chunked body arrives whole; a body cut off midway is an error', async () => {
+  const big = randomBytes(5 * 1024 * 1024 + 3);
+  await withServer(
+    (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length
+      if (req.url === '/big') {
+        for (let at = 0; at < big.length; at += 100_000) res.write(big.subarray(at, at + 100_000));
+        return void res.end();
+      }
+      res.write(big.subarray(0, 200_000));
+      setTimeout(() => res.destroy(), 20);
+    },
+    async (base) => {
+      const r = await httpFetch(`${base}/big`);
+      assert.deepEqual(Buffer.from(await r.arrayBuffer()), big);
+      const cut = await httpFetch(`${base}/cut`);
+      await assert.rejects(cut.arrayBuffer());
+    },
+  );
+});
