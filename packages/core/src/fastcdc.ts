@@ -2,6 +2,8 @@
 // Boundaries depend only on the bytes near them, so an insertion changes only the chunks around it.
 // Pure TypeScript on Uint8Array: the same code cuts files on the server, in the engine and in the browser.
 
+import { concatBytes } from './bytes.ts';
+
 export interface ChunkerOptions {
   /** Smallest chunk, except for the last one of a stream. */
   minSize: number;
@@ -111,7 +113,8 @@ export class Chunker {
 
   #drain(final: boolean): Uint8Array[] {
     if (this.#pendingBytes === 0) return [];
-    const buf = this.#pending.length === 1 ? this.#pending[0] : concat(this.#pending, this.#pendingBytes);
+    const buf =
+      this.#pending.length === 1 ? this.#pending[0] : concatBytes(this.#pending, this.#pendingBytes);
     const out: Uint8Array[] = [];
     let pos = 0;
     while (buf.length - pos >= this.#o.maxSize || (final && pos < buf.length)) {
@@ -124,16 +127,6 @@ export class Chunker {
     this.#pendingBytes = rest.length;
     return out;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Cuts a whole buffer; the chunks are views into it. */

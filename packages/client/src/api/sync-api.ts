@@ -2,6 +2,7 @@
 // manifests, batched commits, the change feed and the realtime channel. Isomorphic: fetch,
 // Uint8Array and the global WebSocket only; compression of frames is left to the caller.
 
+import { concatBytes } from '@ferry/core/bytes';
 import type { Transport } from './transport.ts';
 
 export const CHUNK_FRAMES_TYPE = 'application/x-ferry-chunks';
@@ -127,14 +128,7 @@ async function readAll(res: Response): Promise<Uint8Array> {
     parts.push(value);
     total += value.length;
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts, total);
 }
 
 /** Packs frames into one request/response body. */
