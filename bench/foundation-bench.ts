@@ -68,7 +68,7 @@ async function postFile(url: string, file: string, size: number): Promise<{ stat
     req.once('response', resolve);
     req.once('error', reject);
   });
-  await pipeline(createReadStream(file), req);
+  await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), req);
   const res = await response;
   let body = '';
   for await (const piece of res) body += String(piece);
