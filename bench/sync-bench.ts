@@ -276,6 +276,10 @@ try {
   row('10-byte insert, wire bytes', ins.wireBytes, kib, 128 * 1024, ins.rsync?.bytes ?? null);
   row('10-byte insert, A + B sync', ins.seconds, fmt.s, 0.5, ins.rsync?.seconds ?? null);
   row('1 MiB overwrite, wire bytes', ow.wireBytes, kib, 1.25e6, ow.rsync?.bytes ?? null);
+  // Through a server every changed byte crosses the wire twice (A → server, server → B): each hop
+  // against the target, as rsync's and Syncthing's figures are one hop.
+  row('  of which A ↔ server', ow.aSync.sent + ow.aSync.received, kib, 1.25e6, ow.rsync?.bytes ?? null);
+  row('  of which server ↔ B', ow.bSync.sent + ow.bSync.received, kib, 1.25e6, ow.rsync?.bytes ?? null);
   row('1 MiB overwrite, A + B sync', ow.seconds, fmt.s, 0.3, ow.rsync?.seconds ?? null);
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   row('new 1 KB file A → B, p50', p50, ms, 100, null);
