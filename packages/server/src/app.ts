@@ -145,7 +145,7 @@ export async function createFerryServer(config: ServerConfig, stores?: Stores): 
 
   installErrorHandler(app);
   installAuthHook(app, auth);
-  const registry = createMetrics(s.meta);
+  const registry = createMetrics(s.meta, { storageTtlMs: config.metricsStorageTtl * 1000 });
   installRequestMetrics(app, registry);
 
   await app.register(opsRoutes({ meta: s.meta, registry, isClosing: () => closing }));

@@ -42,6 +42,11 @@ export interface ServerConfig {
   /** Folder of the owner's default space that watch uploads go to. FERRY_GARMIN_FOLDER. */
   garminFolder: string;
   /**
+   * Seconds a scrape of the storage gauges (`ferry_stored_bytes`, `ferry_chunks`) is reused: each
+   * computation scans the files and chunks tables. FERRY_METRICS_STORAGE_TTL.
+   */
+  metricsStorageTtl: number;
+  /**
    * Token signing secret shared by every instance behind a load balancer (≥ 32 characters);
    * unset: generated on first start into DATA/jwt-secret (mode 0600). FERRY_JWT_SECRET.
    */
@@ -66,6 +71,7 @@ export const DEFAULTS = Object.freeze({
   syncEventRetentionDays: 90,
   telemetryQueueBytes: 4 * 1024 ** 2,
   garminFolder: '/Garmin/Activities',
+  metricsStorageTtl: 30,
 });
 
 /** What `--help` and the README list, one row per setting. */
@@ -114,6 +120,11 @@ export const CONFIG_DOCS: { env: string; flag?: string; default: string; doc: st
     env: 'FERRY_TELEMETRY_QUEUE_BYTES',
     default: String(DEFAULTS.telemetryQueueBytes),
     doc: 'Bytes of sync events queued in memory before 503 (69 bytes an event, ~60,000 by default)',
+  },
+  {
+    env: 'FERRY_METRICS_STORAGE_TTL',
+    default: String(DEFAULTS.metricsStorageTtl),
+    doc: 'Seconds the storage gauges of /metrics are reused (each scans the files and chunks)',
   },
   {
     env: 'FERRY_JWT_SECRET',
@@ -257,6 +268,13 @@ export function loadConfig(
       1024 ** 3,
     ),
     garminFolder,
+    metricsStorageTtl: int(
+      'FERRY_METRICS_STORAGE_TTL',
+      overrides.metricsStorageTtl ?? env.FERRY_METRICS_STORAGE_TTL,
+      DEFAULTS.metricsStorageTtl,
+      0,
+      86400,
+    ),
     logStream: overrides.logStream,
   };
 }

@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from '../testing/test-server.ts';
 
 let t: TestServer;
 before(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ metricsStorageTtl: 0 }); // the dedup test reads fresh storage gauges
 });
 after(() => t.close());
 

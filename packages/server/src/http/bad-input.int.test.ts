@@ -14,6 +14,7 @@ let bobSpaceId: string;
 
 before(async () => {
   t = await startTestServer({
+    metricsStorageTtl: 0, // state() compares fresh chunk counts before and after each case
     maxUploadBytes: 1024 * 1024,
     env: { FERRY_DEFAULT_QUOTA_BYTES: String(2 * 1024 * 1024) },
   });

@@ -1,22 +1,39 @@
 // Prometheus metrics: HTTP requests by route and status with a latency histogram, storage and
-// account gauges read at scrape time, and Node's process metrics.
+// account gauges read at scrape time (storage ones reused for a while), and Node's process metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 
-export function createMetrics(meta: MetaStore): Registry {
+/**
+ * The storage gauges scan the files and chunks tables (seconds with millions of chunks, on the
+ * event loop with SQLite), so a scrape reuses the figures of one made less than `storageTtlMs` ago,
+ * and concurrent scrapes share one computation.
+ */
+export function createMetrics(meta: MetaStore, { storageTtlMs = 30_000 } = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
+  let storage:
+    { at: number; figures: Promise<{ logical: number; stored: number; chunks: number }> } | undefined;
+  const storageFigures = () => {
+    if (!storage || performance.now() - storage.at >= storageTtlMs) {
+      const figures = Promise.all([meta.files.logicalBytes(), meta.content.stats()]).then(
+        ([logical, stats]) => ({ logical, stored: stats.storedBytes, chunks: stats.chunks }),
+      );
+      storage = { at: performance.now(), figures };
+      figures.catch(() => (storage = undefined));
+    }
+    return storage.figures;
+  };
   new Gauge({
     name: 'ferry_stored_bytes',
     help: 'Bytes stored: logical (live file sizes) and physical (chunks at rest, after dedup and compression)',
     labelNames: ['kind'],
     registers: [registry],
     async collect() {
-      const [logical, stats] = await Promise.all([meta.files.logicalBytes(), meta.content.stats()]);
-      this.set({ kind: 'logical' }, logical);
-      this.set({ kind: 'physical' }, stats.storedBytes);
+      const f = await storageFigures();
+      this.set({ kind: 'logical' }, f.logical);
+      this.set({ kind: 'physical' }, f.stored);
     },
   });
   new Gauge({
@@ -24,7 +41,7 @@ export function createMetrics(meta: MetaStore): Registry {
     help: 'Chunks in the chunk store',
     registers: [registry],
     async collect() {
-      this.set((await meta.content.stats()).chunks);
+      this.set((await storageFigures()).chunks);
     },
   });
   new Gauge({

@@ -40,6 +40,34 @@ test('/metrics has requests by route and status, latency, storage, users, device
   assert.match(text, /ferry_users 1/);
   assert.match(text, /ferry_devices 1/);
   assert.match(text, /ferry_process_resident_memory_bytes \d+/);
+
+  // The storage gauges (table scans) are reused within FERRY_METRICS_STORAGE_TTL (30 s by default),
+  // while request counters stay live.
+  await t.request('/api/v1/files/upload?path=/m2.txt', { method: 'POST', token: t.adminToken, body: 'more' });
+  const again = await (await t.request('/metrics')).text();
+  assert.match(again, /ferry_stored_bytes\{kind="logical"\} 7$/m);
+  assert.match(again, /ferry_chunks 1$/m);
+  assert.match(
+    again,
+    /ferry_http_requests_total\{route="\/api\/v1\/files\/upload",method="POST",status="200"\} 2/,
+  );
+});
+
+test('/metrics storage gauges with FERRY_METRICS_STORAGE_TTL=0 are computed at every scrape', async () => {
+  const fresh = await startTestServer({ metricsStorageTtl: 0 });
+  try {
+    const scrape = async () =>
+      (await (await fresh.request('/metrics')).text()).match(/ferry_chunks (\d+)/)![1];
+    assert.equal(await scrape(), '0');
+    await fresh.request('/api/v1/files/upload?path=/a.txt', {
+      method: 'POST',
+      token: fresh.adminToken,
+      body: 'a',
+    });
+    assert.equal(await scrape(), '1');
+  } finally {
+    await fresh.close();
+  }
 });
 
 test('the OpenAPI document lists the seed routes with their schemas', async () => {
