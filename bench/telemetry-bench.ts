@@ -10,10 +10,11 @@
 // bench/results/telemetry.json (bench/lib.ts helpers).
 //
 //   npm exec -- node bench/telemetry-bench.ts [--devices 100000] [--stored 10000000] [--rate 10000] [--seconds 20]
+//     [--from bundle|sources] [--seed-cache DIR [--seed-only]]
 
 import http from 'node:http';
 import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID, createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg } from 'node:os';
@@ -36,6 +37,9 @@ const { values: args } = parseArgs({
     'seed-cache': { type: 'string' },
     // Only seeds --seed-cache and exits: copy the dir for each run to compare runs on the same data.
     'seed-only': { type: 'boolean', default: false },
+    // What `ferry server` runs: the bundle as shipped (built first, scripts/build-cli.ts) or the
+    // TypeScript sources (every thread then also loads Node's type-stripping compiler: more memory).
+    from: { type: 'string', default: 'bundle' },
   },
 });
 const DEVICES = Number(args.devices);
@@ -175,7 +179,10 @@ async function seed(dataDir: string): Promise<string[]> {
 
 function startServer(dataDir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   // `ferry server` itself, so the figures are those of the server as shipped (its V8 flags included).
-  const main = join(ROOT, 'packages/cli/src/main.ts');
+  const main = join(
+    ROOT,
+    args.from === 'sources' ? 'packages/cli/src/main.ts' : 'packages/cli/dist/ferry.mjs',
+  );
   const child = spawn(process.execPath, [main, 'server', '--port', '0', '--data', dataDir], {
     env: {
       ...process.env,
@@ -534,6 +541,12 @@ async function main() {
       );
   }
   if (args['seed-only']) return;
+  if (args.from !== 'sources' && args.from !== 'bundle') throw new Error('--from is bundle or sources');
+  if (args.from === 'bundle') {
+    log('building the bundle (scripts/build-cli.ts)');
+    const built = spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.ts')], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building the bundle failed');
+  }
   const idsFile = join(dataDir, 'device-ids.json');
   await writeFile(idsFile, JSON.stringify(ids));
   const jobs = {
@@ -616,6 +629,7 @@ async function main() {
     const results = {
       loadAverage: loadavg(),
       seedMethod: 'direct SQL bulk insert (recursive CTE), not the ingest path',
+      serverFrom: args.from,
       generator:
         'separate process, raw HTTP/1.1 keep-alive sockets, one request at a time each (256 in the open loop)',
       cpus: cpus().length,
@@ -633,7 +647,7 @@ async function main() {
     };
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
     console.log(
-      `\nFerry telemetry bench — ${DEVICES.toLocaleString()} devices, ${stored.toLocaleString()} stored events, ${cpus().length} CPUs, load average ${loadavg()
+      `\nFerry telemetry bench — ${DEVICES.toLocaleString()} devices, ${stored.toLocaleString()} stored events, server from the ${args.from}, ${cpus().length} CPUs, load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}, ${process.version}`,
     );

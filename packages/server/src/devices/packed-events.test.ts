@@ -72,7 +72,7 @@ void it('packs and unpacks batches and outcomes without loss', () => {
 });
 
 void it('grows its columns and names each device once', () => {
-  const b = new SyncEventBatch(2);
+  const b = new SyncEventBatch(2, 50);
   const e = (deviceId: string, at: number): SyncEventRecord => ({
     deviceId,
     at,

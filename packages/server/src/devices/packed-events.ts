@@ -66,7 +66,11 @@ export class SyncEventBatch {
   readonly #messages: string[] = [];
   readonly #msgAt: number[] = [];
 
-  constructor(capacity = 64) {
+  readonly #limit: number;
+
+  /** Room for `capacity` events at first, growing by doubling up to `limit` (and beyond only if it must). */
+  constructor(capacity = 64, limit = Number.POSITIVE_INFINITY) {
+    this.#limit = limit;
     this.#device = new Int32Array(capacity);
     this.#nums = new Float64Array(capacity * NUMS);
     this.#status = new Uint8Array(capacity);
@@ -123,7 +127,7 @@ export class SyncEventBatch {
   }
 
   #grow(): void {
-    const n = this.#status.length * 2;
+    const n = Math.max(this.#length + 1, Math.min(this.#status.length * 2, this.#limit));
     const device = new Int32Array(n);
     device.set(this.#device);
     const nums = new Float64Array(n * NUMS);

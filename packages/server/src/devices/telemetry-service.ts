@@ -119,7 +119,7 @@ export class TelemetryService {
     this.#queue = new IngestQueue({
       capacityBytes: o.queueBytes,
       maxBatch: this.#writer.maxBatch,
-      newBatch: () => new SyncEventBatch(),
+      newBatch: () => new SyncEventBatch(256, this.#writer.maxBatch),
       lingerMs: o.lingerMs ?? 25,
       commit: (batch) => this.#commit(batch),
       onError: (err, { attempt, dropped }) =>

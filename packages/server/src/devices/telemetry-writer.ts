@@ -75,7 +75,10 @@ export interface WorkerWriterOptions {
   path: string;
   /** synchronous=FULL (default) or NORMAL for the worker's connection. */
   durable?: boolean;
-  /** The worker connection's page cache in KiB. Default 32768. */
+  /**
+   * The worker connection's page cache in KiB. Default 16384: 32 MiB spent a fifth of the server's
+   * RSS budget under fleet load for ~10% less writer CPU (8 MiB: +30%).
+   */
   cacheKib?: number;
 }
 
@@ -98,7 +101,7 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
 
   constructor(o: WorkerWriterOptions) {
     this.#worker = new Worker(WORKER_ENTRY, {
-      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 32768 },
+      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 16384 },
       // Its heap holds one batch at a time; a small young generation keeps its RSS small too.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
       stdout: false,

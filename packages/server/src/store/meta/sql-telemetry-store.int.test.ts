@@ -159,6 +159,32 @@ function suite(
       );
     });
 
+    void it('writes a batch of more devices than it folds at once', async () => {
+      const ids = Array.from({ length: 1500 }, (_, i) => `big-${String(i).padStart(4, '0')}`);
+      for (const id of ids) await meta.devices.create({ id, userId: 'u2', name: id, kind: 'other' });
+      const batch = ids.flatMap((id, i) => [
+        ev(id, T0 + 2, i % 3 === 0 ? 'ok' : 'failed'),
+        ev(id, T0 + 1, 'failed'),
+        ev(id, T0 + 3, 'failed'),
+      ]);
+      const outcomes = await record(batch);
+      assert.deepEqual(
+        outcomes.map((o) => o.deviceId),
+        ids,
+      );
+      assert.deepEqual(
+        outcomes.map((o) => o.consecutiveFailures),
+        ids.map((_, i) => (i % 3 === 0 ? 1 : 3)),
+      );
+      const h = await meta.telemetry.history('big-1400', { limit: 10 });
+      assert.deepEqual(
+        h.map((e) => e.at),
+        [T0 + 3, T0 + 2, T0 + 1],
+      );
+      const failing = await meta.telemetry.failing({ min: 3, userId: 'u2', limit: 2000, offset: 0 });
+      assert.equal(failing.filter((d) => d.deviceId.startsWith('big-')).length, 1000);
+    });
+
     void it('keeps ingest tokens by hash and revokes them once', async () => {
       const t = await meta.telemetry.createIngestToken({
         id: 't1',
