@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +12,17 @@ import { hashFile } from '../../../client/src/engine/file-hasher.ts';
 import { unpackRefs } from '../../../client/src/engine/chunk-refs.ts';
 import { hashBlob } from './blob-hasher.ts';
 
+/** Pseudo-random bytes that are the same on every run (AES-CTR of zeros), so the cuts are too. */
+const noise = (n: number, seed: number) =>
+  createCipheriv('aes-256-ctr', Buffer.alloc(32, seed), Buffer.alloc(16, 0)).update(Buffer.alloc(n));
+
 // Random bytes (content-defined cuts), a long run of zeros (forced cuts at the maximum size) and
 // text: every way the chunker cuts, in one file that is not a multiple of any slice size.
 const mixed = Buffer.concat([
-  randomBytes(3 * 1024 * 1024 + 12_345),
+  noise(3 * 1024 * 1024 + 12_345, 1),
   Buffer.alloc(600_000),
   Buffer.from('a line of text that repeats\n'.repeat(40_000)),
-  randomBytes(70_001),
+  noise(70_001, 2),
 ]);
 
 test('a Blob is cut and hashed exactly as the Node engine cuts and hashes the same file', async () => {
@@ -28,7 +32,7 @@ test('a Blob is cut and hashed exactly as the Node engine cuts and hashes the sa
     await writeFile(file, mixed);
     const engine = await hashFile(file);
     const expected = unpackRefs(engine.refs);
-    assert.ok(expected.length > 100, `enough chunks to compare (${expected.length})`);
+    assert.ok(expected.length > 80, `enough chunks to compare (${expected.length})`);
     for (const sliceBytes of [undefined, 77_777, 200_000]) {
       const seen: number[] = [];
       const browser = await hashBlob(new Blob([mixed]), { sliceBytes, onProgress: (n) => seen.push(n) });
