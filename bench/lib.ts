@@ -114,6 +114,30 @@ export async function rsyncLoopback(src: string): Promise<number | null> {
   }
 }
 
+export interface TimedRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** From spawn until the process has exited and its output is read. */
+  seconds: number;
+}
+
+/** Runs a command to completion, collecting its output. */
+export function runTimed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<TimedRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) =>
+      resolve({ code: code ?? -1, stdout, stderr, seconds: (performance.now() - t0) / 1000 }),
+    );
+  });
+}
+
 export interface RsyncRun {
   seconds: number;
   sent: number;
@@ -168,29 +192,18 @@ export class RsyncDaemon {
   }
 
   /** `rsync -a --stats SRC rsync://…/dest/` (delta transfer unless `wholeFile`). */
-  push(src: string, wholeFile = false): Promise<RsyncRun> {
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const args = [
-        '-a',
-        '--stats',
-        wholeFile ? '--whole-file' : '--no-whole-file',
-        src,
-        `rsync://127.0.0.1:${this.#port}/dest/`,
-      ];
-      const p = spawn('rsync', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      p.on('error', reject);
-      p.on('close', (code) => {
-        const seconds = (performance.now() - t0) / 1000;
-        if (code !== 0) return reject(new Error(`rsync exited ${code}: ${out}`));
-        const num = (label: string) =>
-          Number((new RegExp(`${label}: ([\\d,.]+)`).exec(out)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
-        resolve({ seconds, sent: num('Total bytes sent'), received: num('Total bytes received') });
-      });
-    });
+  async push(src: string, wholeFile = false): Promise<RsyncRun> {
+    const r = await runTimed('rsync', [
+      '-a',
+      '--stats',
+      wholeFile ? '--whole-file' : '--no-whole-file',
+      src,
+      `rsync://127.0.0.1:${this.#port}/dest/`,
+    ]);
+    if (r.code !== 0) throw new Error(`rsync exited ${r.code}: ${r.stdout}${r.stderr}`);
+    const num = (label: string) =>
+      Number((new RegExp(`${label}: ([\\d,.]+)`).exec(r.stdout)?.[1] ?? 'NaN').replace(/[,.]/g, ''));
+    return { seconds: r.seconds, sent: num('Total bytes sent'), received: num('Total bytes received') };
   }
 
   async stop(): Promise<void> {

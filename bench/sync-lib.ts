@@ -7,17 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './lib.ts';
+import { ROOT, runTimed, type TimedRun } from './lib.ts';
 
 // The command as shipped: the bundle when it is built and fresh, else the sources (bin/ferry.js).
 const MAIN = join(ROOT, 'packages', 'cli', 'bin', 'ferry.js');
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
+export type CliRun = TimedRun;
 
 /** One `ferry` device identity: its own FERRY_CONFIG_DIR, logged in to one server URL. */
 export class BenchDevice {
@@ -35,24 +30,9 @@ export class BenchDevice {
     return { ...clean, FERRY_CONFIG_DIR: this.configDir, NODE_NO_WARNINGS: '1' };
   }
 
-  /** Runs `ferry ARGS…` to completion; `seconds` is from spawn to exit. */
+  /** Runs `ferry ARGS…` to completion. */
   cli(...args: string[]): Promise<CliRun> {
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const p = spawn(process.execPath, [MAIN, ...args], {
-        env: this.env(),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      p.on('error', reject);
-      p.on('exit', (code) => {
-        const seconds = (performance.now() - t0) / 1000;
-        p.on('close', () => resolve({ code: code ?? -1, stdout, stderr, seconds }));
-      });
-    });
+    return runTimed(process.execPath, [MAIN, ...args], this.env());
   }
 
   async ok(...args: string[]): Promise<CliRun> {
