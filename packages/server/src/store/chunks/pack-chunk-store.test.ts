@@ -30,6 +30,15 @@ async function listAll(s: PackChunkStore): Promise<string[]> {
 
 const packFiles = async (dir: string) => (await readdir(join(dir, 'packs'))).sort();
 
+/** Stores one 6,000-byte random chunk in a fresh store, closes it; the chunk and its pack's name. */
+async function storeOneAndClose(dir: string): Promise<{ c: Buffer; pack: string }> {
+  const s = new PackChunkStore(dir);
+  const c = randomBytes(6000);
+  await s.put(sha(c), c);
+  await s.close();
+  return { c, pack: (await packFiles(dir))[0] };
+}
+
 test('PackChunkStore: concurrent puts share fsyncs and all become readable', async () => {
   await withDir(async (dir) => {
     const s = new PackChunkStore(dir);
@@ -173,11 +182,7 @@ test('PackChunkStore: records written before a lost index commit are re-indexed 
 
 test('PackChunkStore: a pack torn while being created is repaired; a corrupt record is refused', async () => {
   await withDir(async (dir) => {
-    const s = new PackChunkStore(dir);
-    const c = randomBytes(6000);
-    await s.put(sha(c), c);
-    await s.close();
-    const [pack] = await packFiles(dir);
+    const { c, pack } = await storeOneAndClose(dir);
     await writeFile(join(dir, 'packs', '00000099.pack'), 'FERR'); // torn header
 
     // Flip a byte of the stored body: get must refuse it rather than serve wrong bytes.
@@ -199,11 +204,7 @@ test('PackChunkStore: a pack torn while being created is repaired; a corrupt rec
 
 test('PackChunkStore: a truncated pack (lost tail) fails reads with HASH_MISMATCH, not wrong bytes', async () => {
   await withDir(async (dir) => {
-    const s = new PackChunkStore(dir);
-    const c = randomBytes(6000);
-    await s.put(sha(c), c);
-    await s.close();
-    const [pack] = await packFiles(dir);
+    const { c, pack } = await storeOneAndClose(dir);
     await truncate(join(dir, 'packs', pack), 100);
     const again = new PackChunkStore(dir);
     await assert.rejects(again.get(sha(c)), { code: 'HASH_MISMATCH' });
