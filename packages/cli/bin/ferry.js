@@ -39,6 +39,9 @@ function entry() {
 const main = entry();
 const [major] = process.versions.node.split('.').map(Number);
 if (major >= 24) {
+  // main.ts re-executes the server and the daemon with their V8 flags from argv[1]: point it at
+  // the entry chosen here, so the re-executed process does not walk the sources again.
+  process.argv[1] = main;
   await import(main);
 } else {
   const require = createRequire(import.meta.url);

@@ -193,6 +193,15 @@ async function runDownloads(
     signal: ctx.signal,
     onBytes: (n: number) => ctx.onProgress?.('down', n),
   };
+  // Downloaded files are remembered as synced in batches: one state transaction per file cost more
+  // than the file's own write for small files. A crash before a batch commits loses nothing: the
+  // next pass finds those files identical on both sides and records them then.
+  let recorded: (() => void)[] = [];
+  const record = () => {
+    const batch = recorded;
+    recorded = [];
+    if (batch.length) ctx.db.tx(() => batch.forEach((put) => put()));
+  };
   const downloadOne = async (op: DownloadOp, have?: Map<string, Uint8Array>) => {
     const r = op.remote;
     const refs = r.size === 0 ? new Uint8Array(0) : manifests.get(r.manifestId ?? '');
@@ -236,15 +245,6 @@ async function runDownloads(
     });
     if (recorded.length >= RECORD_BATCH) record();
     ctx.stats.downloaded++;
-  };
-  // Downloaded files are remembered as synced in batches: one state transaction per file cost more
-  // than the file's own write for small files. A crash before a batch commits loses nothing: the
-  // next pass finds those files identical on both sides and records them then.
-  let recorded: (() => void)[] = [];
-  const record = () => {
-    const batch = recorded;
-    recorded = [];
-    if (batch.length) ctx.db.tx(() => batch.forEach((put) => put()));
   };
   let next = 0;
   const worker = async () => {
