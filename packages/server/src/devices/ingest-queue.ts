@@ -36,7 +36,6 @@ export class IngestQueue<B extends QueueBatch> {
   /** Batches waiting; the last one takes new items until it is full or taken. */
   #waiting: B[] = [];
   #flight: B | undefined;
-  #depth = 0;
   #bytes = 0;
   #accepted = 0;
   #done = 0;
@@ -53,7 +52,7 @@ export class IngestQueue<B extends QueueBatch> {
 
   /** Items accepted and not yet written. */
   get depth(): number {
-    return this.#depth;
+    return this.#accepted - this.#done;
   }
 
   /** Bytes of the items accepted and not yet written. */
@@ -79,7 +78,6 @@ export class IngestQueue<B extends QueueBatch> {
     const before = open.bytes;
     append(open);
     this.#bytes += open.bytes - before;
-    this.#depth += count;
     this.#accepted += count;
     if (open.length >= this.#o.maxBatch || this.#waiting.length > 1) this.#hurry?.();
     this.#kick();
@@ -145,7 +143,6 @@ export class IngestQueue<B extends QueueBatch> {
         }
       }
       this.#flight = undefined;
-      this.#depth -= batch.length;
       this.#bytes -= batch.bytes;
       this.#done += batch.length;
       this.#wake();
