@@ -4,6 +4,7 @@
 
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
+import { bytesToHex } from '@ferry/core/manifest-delta';
 
 export interface BlobChunk {
   /** Lower-case hex SHA-256 of the chunk. */
@@ -30,8 +31,6 @@ export interface HashOptions {
 
 const SLICE_BYTES = 1024 * 1024;
 
-export const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
 /**
  * Chunk hashes come from WebCrypto (native, and it takes a whole chunk at once); the whole-file
  * hash needs a hash that can be fed slice by slice, which WebCrypto cannot do, so it is
@@ -49,7 +48,7 @@ export async function hashBlob(blob: Blob, o: HashOptions = {}): Promise<HashedB
       cut.map((c) => crypto.subtle.digest('SHA-256', c as Uint8Array<ArrayBuffer>)),
     );
     cut.forEach((c, n) => {
-      chunks.push({ hash: toHex(new Uint8Array(digests[n])), size: c.length, offset });
+      chunks.push({ hash: bytesToHex(new Uint8Array(digests[n])), size: c.length, offset });
       offset += c.length;
     });
   };
@@ -61,5 +60,5 @@ export async function hashBlob(blob: Blob, o: HashOptions = {}): Promise<HashedB
     o.onProgress?.(Math.min(blob.size, at + sliceBytes));
   }
   await add(chunker.finish());
-  return { size: blob.size, contentHash: toHex(whole.digest()), chunks };
+  return { size: blob.size, contentHash: bytesToHex(whole.digest()), chunks };
 }
