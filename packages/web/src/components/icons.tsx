@@ -1,5 +1,7 @@
 // File-type icons as inline SVG: a folder, or a page with a coloured band and a short label.
 
+import type { ReactNode } from 'react';
+import type { DeviceKind } from '@ferry/client/api/index';
 import type { FileType } from '../lib/format.ts';
 
 const LOOK: Record<Exclude<FileType, 'folder'>, { color: string; label: string }> = {
@@ -52,50 +54,41 @@ export function FileIcon({ type, size = 32 }: { type: FileType; size?: number })
 }
 
 /** Device-kind icons (line drawings in the text colour; emoji fonts are not everywhere). */
-export function DeviceIcon({ kind, size = 32 }: { kind: string; size?: number }) {
-  let shape;
-  switch (kind) {
-    case 'mobile':
-      shape = (
-        <>
-          <rect x="10" y="3" width="12" height="26" rx="2" />
-          <path d="M14.5 25.5h3" />
-        </>
-      );
-      break;
-    case 'watch':
-      shape = (
-        <>
-          <rect x="9" y="9" width="14" height="14" rx="3" />
-          <path d="M12 9V4h8v5M12 23v5h8v-5" />
-        </>
-      );
-      break;
-    case 'web':
-      shape = (
-        <>
-          <circle cx="16" cy="16" r="12" />
-          <path d="M4 16h24M16 4c-4 4-4 20 0 24M16 4c4 4 4 20 0 24" />
-        </>
-      );
-      break;
-    case 'desktop':
-      shape = (
-        <>
-          <rect x="3" y="6" width="26" height="16" rx="1.5" />
-          <path d="M1 26h30" />
-        </>
-      );
-      break;
-    default:
-      shape = (
-        <>
-          <rect x="4" y="6" width="24" height="8" rx="1.5" />
-          <rect x="4" y="18" width="24" height="8" rx="1.5" />
-          <path d="M8 10h2M8 22h2" />
-        </>
-      );
-  }
+const DEVICE_SHAPES: Record<DeviceKind, ReactNode> = {
+  mobile: (
+    <>
+      <rect x="10" y="3" width="12" height="26" rx="2" />
+      <path d="M14.5 25.5h3" />
+    </>
+  ),
+  watch: (
+    <>
+      <rect x="9" y="9" width="14" height="14" rx="3" />
+      <path d="M12 9V4h8v5M12 23v5h8v-5" />
+    </>
+  ),
+  web: (
+    <>
+      <circle cx="16" cy="16" r="12" />
+      <path d="M4 16h24M16 4c-4 4-4 20 0 24M16 4c4 4 4 20 0 24" />
+    </>
+  ),
+  desktop: (
+    <>
+      <rect x="3" y="6" width="26" height="16" rx="1.5" />
+      <path d="M1 26h30" />
+    </>
+  ),
+  other: (
+    <>
+      <rect x="4" y="6" width="24" height="8" rx="1.5" />
+      <rect x="4" y="18" width="24" height="8" rx="1.5" />
+      <path d="M8 10h2M8 22h2" />
+    </>
+  ),
+};
+
+export function DeviceIcon({ kind, size = 32 }: { kind: DeviceKind; size?: number }) {
   return (
     <svg
       width={size}
@@ -108,7 +101,8 @@ export function DeviceIcon({ kind, size = 32 }: { kind: string; size?: number })
       strokeWidth="2"
       strokeLinecap="round"
     >
-      {shape}
+      {/* A kind this version does not know yet (a newer server) draws as "other". */}
+      {DEVICE_SHAPES[kind] ?? DEVICE_SHAPES.other}
     </svg>
   );
 }
