@@ -79,7 +79,7 @@ export class IngestQueue<B extends QueueBatch> {
     append(open);
     this.#bytes += open.bytes - before;
     this.#accepted += count;
-    if (open.length >= this.#o.maxBatch || this.#waiting.length > 1) this.#hurry?.();
+    if (this.#batchFull()) this.#hurry?.();
     this.#kick();
     return true;
   }
@@ -105,13 +105,14 @@ export class IngestQueue<B extends QueueBatch> {
     void this.#run();
   }
 
+  /** The first waiting batch is full (or a full one is queued behind it): no reason to linger. */
+  #batchFull(): boolean {
+    return this.#waiting.length > 1 || this.#waiting[0].length >= this.#o.maxBatch;
+  }
+
   /** Lets more items arrive: one turn of the event loop, or up to lingerMs for a partial batch. */
   #gather(): Promise<void> {
-    const full =
-      this.#waiting.length > 1 ||
-      this.#waiting[0].length >= this.#o.maxBatch ||
-      this.#waiters.length > 0 ||
-      this.#closed;
+    const full = this.#batchFull() || this.#waiters.length > 0 || this.#closed;
     return new Promise((resolve) => {
       if (full || this.#o.lingerMs <= 0) return void setImmediate(resolve);
       const timer = setTimeout(() => {
