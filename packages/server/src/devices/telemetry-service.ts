@@ -170,19 +170,20 @@ export class TelemetryService {
     for (const e of inputs) if (e.error_message !== undefined) bytes += messageBytes(e.error_message);
     if (this.#queue.bytes + bytes > this.#o.queueBytes) throw this.#full();
     const now = Date.now();
+    const ids: string[] = [];
     const slots: number[] = [];
     const ats: number[] = [];
     for (let i = 0; i < inputs.length; i++) {
       const e = inputs[i];
       const deviceId = this.#deviceOf(reporter, e.device_id, i);
       const known = this.#authorize(reporter, deviceId, i, now);
+      ids.push(deviceId);
       slots.push(typeof known === 'number' ? known : await known);
       ats.push(parseTimestamp(e.timestamp, i));
     }
     // A device forgotten meanwhile (the table was full while a lookup was awaited) gave up its slot.
     for (let i = 0; i < inputs.length; i++)
-      if (this.#devices.idOf(slots[i]) !== this.#deviceOf(reporter, inputs[i].device_id, i))
-        return this.ingest(reporter, inputs);
+      if (this.#devices.idOf(slots[i]) !== ids[i]) return this.ingest(reporter, inputs);
     const accepted = this.#queue.offer(inputs.length, bytes, (batch) => {
       for (let i = 0; i < inputs.length; i++) {
         const e = inputs[i];
@@ -198,7 +199,7 @@ export class TelemetryService {
           bytesDown: e.bytes_down ?? null,
           errorMessage: e.error_message ?? null,
         };
-        batch.add(this.#devices.idOf(slots[i]), v);
+        batch.add(ids[i], v);
         this.#devices.observe(slots[i], v);
       }
     });
