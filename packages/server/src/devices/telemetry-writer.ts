@@ -121,26 +121,27 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
     this.#worker.on('exit', (code) => fail(new Error(`the telemetry writer thread exited (${code})`)));
   }
 
-  #call(msg: Omit<WriterRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
-    if (this.#dead) return Promise.reject(this.#dead);
+  /** The worker's reply; an error reply rejects, with the error's message and code. */
+  async #call(msg: Omit<WriterRequest, 'id'>, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
+    if (this.#dead) throw this.#dead;
     const id = this.#next++;
-    return new Promise((resolve, reject) => {
+    const r = await new Promise<WriterReply>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ ...msg, id }, transfer);
     });
+    if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+    return r;
   }
 
   async record(batch: SyncEventBatch): Promise<BatchOutcome[]> {
     const packed = batch.pack();
     const r = await this.#call({ batch: packed.batch }, packed.transfer);
-    if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     if (!('outcomes' in r)) throw new Error('unexpected reply from the telemetry writer');
     return unpackOutcomes(r.outcomes);
   }
 
   async prune(olderThan: number, limit: number): Promise<number> {
     const r = await this.#call({ prune: { olderThan, limit } });
-    if ('error' in r) throw Object.assign(new Error(r.error.message), { code: r.error.code });
     if (!('pruned' in r)) throw new Error('unexpected reply from the telemetry writer');
     return r.pruned;
   }
