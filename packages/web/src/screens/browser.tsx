@@ -3,6 +3,7 @@
 
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import type { FileInfo, ListPage } from '@ferry/client/api/index';
+import { joinPath, parentPath } from '@ferry/core/paths';
 import { client } from '../lib/api.ts';
 import { FIRST_SCREEN_EVENT, useApp } from '../lib/app-state.ts';
 import { fileType, formatDate, formatSize } from '../lib/format.ts';
@@ -27,10 +28,6 @@ type Modal =
 
 const ROW = 60;
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
-
-function joinPath(dir: string, name: string): string {
-  return dir === '/' ? `/${name}` : `${dir}/${name}`;
-}
 
 export function BrowserScreen({ folder }: { folder: string }) {
   const { space, toast } = useApp();
@@ -118,7 +115,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
   useEffect(
     () =>
       onUploaded((item) => {
-        const parent = item.path.slice(0, item.path.lastIndexOf('/')) || '/';
+        const parent = parentPath(item.path);
         if (parent === folder || parent.startsWith(folder === '/' ? '/' : folder + '/'))
           setTick((t) => t + 1);
       }),
@@ -354,9 +351,8 @@ export function BrowserScreen({ folder }: { folder: string }) {
 
 function Row({ entry, onMenu, showPath }: { entry: FileInfo; onMenu: () => void; showPath?: boolean }) {
   const type = fileType(entry.name, entry.kind);
-  const parent = entry.path.slice(0, entry.path.lastIndexOf('/')) || '/';
   const meta =
-    (showPath ? `in ${parent} · ` : '') +
+    (showPath ? `in ${parentPath(entry.path)} · ` : '') +
     (entry.kind === 'dir'
       ? `Folder · ${formatDate(entry.mtime)}`
       : `${formatSize(entry.size)} · ${formatDate(entry.mtime)}`);
@@ -459,9 +455,7 @@ function RenameDialog({ entry, onClose, onDone }: EntryDialogProps) {
   async function submit(e: React.FormEvent) {
     e.preventDefault();
     try {
-      const target = path.startsWith('/')
-        ? path
-        : joinPath(entry.path.slice(0, entry.path.lastIndexOf('/')) || '/', path);
+      const target = path.startsWith('/') ? path : joinPath(parentPath(entry.path), path);
       await client.files.move(entry.id, target);
       toast(`Moved to ${target}`);
       onDone();
