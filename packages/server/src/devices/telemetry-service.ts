@@ -4,13 +4,13 @@
 // prunes old events in the background.
 //
 // What "accepted" (202) guarantees: the events passed validation and are in the bounded in-memory
-// queue, packed into columns (packed-events.ts). From there they are written in batches by a TelemetryWriter (a worker thread with its own
-// SQLite connection, or the PostgreSQL pool), each batch in one transaction committed with an
-// fsync. A clean shutdown (SIGTERM, close()) stops taking events and drains the queue before the
-// database closes, so every accepted event is stored. A crash or power loss loses the events still
-// in the queue (at most queueBytes of them, in practice the last ~lingerMs + one commit of them) and never
-// anything of a committed batch. Reads that must see an accepted event (history, summary) wait for
-// the queue first (settle).
+// queue, packed into columns (packed-events.ts). From there they are written in batches by a
+// TelemetryWriter (a worker thread with its own SQLite connection, or the PostgreSQL pool), each
+// batch in one transaction committed with an fsync. A clean shutdown (SIGTERM, close()) stops
+// taking events and drains the queue before the database closes, so every accepted event is
+// stored. A crash or power loss loses the events still in the queue (at most queueBytes of them, in
+// practice the last ~lingerMs + one commit of them) and never anything of a committed batch. Reads
+// that must see an accepted event (history, summary) wait for the queue first (settle).
 
 import type { FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';

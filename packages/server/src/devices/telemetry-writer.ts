@@ -5,8 +5,8 @@
 // in-memory SQLite database (which another connection cannot open) batches run in-process.
 //
 // Why the same file and not a separate telemetry.db: device_sync_state references devices, the
-// batch updates devices.consecutive_failures/last_seen_at in the same transaction as the events,
-// and repeated-failures joins devices for names and owners. A second file would lose that
+// batch updates devices.consecutive_failures (where it changed) in the same transaction as the
+// events, and repeated-failures joins devices for names and owners. A second file would lose that
 // atomicity and the foreign key. The cost is that the two connections share SQLite's one write
 // lock: a batch waits (busy_timeout, in the worker, off the main thread) for a metadata
 // transaction, and a metadata transaction may wait for one batch (milliseconds). WAL checkpoints

@@ -1,5 +1,6 @@
 // SqlTelemetryStore against real SQLite (temp dir) and PostgreSQL (when FERRY_TEST_DATABASE_URL is
-// set), and batches written by the SQLite writer thread: the streak rule across batches, stale batches, history paging, failing devices, pruning.
+// set), and batches written by the SQLite writer thread: the streak rule across batches, stale
+// batches, history paging, failing devices, pruning.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
