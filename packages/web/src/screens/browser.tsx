@@ -54,7 +54,9 @@ export function BrowserScreen({ folder }: { folder: string }) {
     // A big folder on a blank screen shows each page as it arrives.
     let partial: FileInfo[] | null = null;
     setError(null);
-    void loadListing(spaceId, folder).then((c) => {
+    // Read once: shown while the server answers, and what stays on screen if it cannot.
+    const cachedListing = loadListing(spaceId, folder);
+    void cachedListing.then((c) => {
       if (live && c) setEntries((cur) => (cur === null || cur === partial ? c.entries : cur));
     });
     (async () => {
@@ -89,7 +91,7 @@ export function BrowserScreen({ folder }: { folder: string }) {
       async (e: unknown) => {
         if (!live) return;
         setLoadingMore(false);
-        const cached = await loadListing(spaceId, folder);
+        const cached = await cachedListing;
         if (cached) {
           setEntries(cached.entries);
           setStale(cached.savedAt);
