@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { openMetaStore } from '../packages/server/src/store/meta/sql-meta-store.ts';
 import { hashPassword } from '../packages/server/src/auth/passwords.ts';
 import { DatabaseSync } from 'node:sqlite';
-import { ROOT, printTable, readRss, writeResult } from './lib.ts';
+import { ROOT, printTable, readCpuSeconds, readRss, writeResult } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -200,17 +200,12 @@ function startServer(dataDir: string): Promise<{ url: string; pid: number; stop:
   return childUrl(child);
 }
 
-/** CPU seconds (user + system) the process has used. */
-async function cpuSeconds(pid: number): Promise<number> {
-  const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-async function rssMb(pid: number): Promise<number> {
-  const s = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const m = /VmRSS:\s+(\d+) kB/.exec(s);
-  return m ? Number(m[1]) / 1024 : NaN;
-}
+/** The process's RSS now in MB; NaN once it is gone. */
+const rssMb = (pid: number): Promise<number> =>
+  readRss(pid, 'VmRSS').then(
+    (b) => b / 2 ** 20,
+    () => NaN,
+  );
 
 /** Server CPU seconds per 100,000 accepted events: less sensitive to a shared machine than events/s. */
 const cpuPer100k = (r: LoadResult) =>
@@ -459,11 +454,11 @@ async function load(target: string, pid: number, job: LoadJob): Promise<LoadResu
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   // The generator's Node is the child (npm's node shim may exec; /proc of the child either way).
-  const s0 = await cpuSeconds(pid);
+  const s0 = await readCpuSeconds(pid);
   let g = 0;
   const sample = setInterval(
     () =>
-      void cpuSeconds(child.pid!).then(
+      void readCpuSeconds(child.pid!).then(
         (c) => (g = c),
         () => {},
       ),
@@ -473,7 +468,12 @@ async function load(target: string, pid: number, job: LoadJob): Promise<LoadResu
   clearInterval(sample);
   if (code !== 0) throw new Error(`generator exited with ${code}`);
   const r = JSON.parse(out) as LoadResult;
-  return { ...r, target, serverCpu: ((await cpuSeconds(pid)) - s0) / r.seconds, generatorCpu: g / r.seconds };
+  return {
+    ...r,
+    target,
+    serverCpu: ((await readCpuSeconds(pid)) - s0) / r.seconds,
+    generatorCpu: g / r.seconds,
+  };
 }
 
 /** The reference ceiling: a trivial Fastify server answering the same POST with 202, nothing else. */
