@@ -4,14 +4,13 @@
 // fleet of 100,000 devices costs a few bytes per field instead of a few objects per device.
 
 import { SYNC_STATUSES, type SyncEventRecord } from '../store/meta/sql-telemetry-store.ts';
-import { putNumbers, type EventValues } from './packed-events.ts';
+import { orNull, putNumbers, type EventValues } from './packed-events.ts';
 
 /** Numbers kept of a device's latest event: at, receivedAt, files, errors, speed, durationMs. */
 const LATEST = 6;
 /** latestStatus values besides a status: not loaded yet, and never reported. */
 const UNKNOWN = 255;
 const NONE = 254;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
 export class DeviceTable {
   readonly #max: number;

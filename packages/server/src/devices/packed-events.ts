@@ -18,11 +18,13 @@ export const EVENT_BYTES = NUMS * 8 + 1 + 4;
 export const messageBytes = (message: string): number => 2 * message.length + 32;
 
 /** A status as stored in a batch: its index in SYNC_STATUSES. */
-export const STATUS_CODE: Readonly<Record<SyncStatus, number>> = { ok: 0, failed: 1, partial: 2 };
-const STATUS: readonly SyncStatus[] = SYNC_STATUSES;
+export const STATUS_CODE = Object.fromEntries(SYNC_STATUSES.map((s, i) => [s, i])) as Readonly<
+  Record<SyncStatus, number>
+>;
 const SEP = '\n';
 const nn = (v: number | null) => (v === null ? Number.NaN : v);
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
+/** A stored number back to a nullable one (NaN stands for null). */
+export const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 
 /** A batch as it crosses to the writer thread (structured clone; the typed arrays' buffers are transferred). */
 export interface PackedBatch {
@@ -174,7 +176,7 @@ export function unpackBatch(p: PackedBatch): SyncEventRecord[] {
       deviceId: ids[p.device[i]],
       at: p.nums[o],
       receivedAt: p.nums[o + 1],
-      status: STATUS[p.status[i]],
+      status: SYNC_STATUSES[p.status[i]],
       files: p.nums[o + 2],
       errors: p.nums[o + 3],
       speed: orNull(p.nums[o + 4]),
