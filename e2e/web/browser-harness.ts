@@ -4,7 +4,14 @@
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
+import type { TestServer } from '../../packages/server/src/testing/test-server.ts';
 
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -60,3 +67,58 @@ export const PHONE = {
   hasTouch: true,
 } as const;
 export const DESKTOP = { viewport: { width: 1280, height: 800 } } as const;
+
+export interface WebAppUnderTest {
+  t: TestServer;
+  admin: { username: string; password: string };
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * The web build, the real server on port 0 and Chromium with one page in a new context (routes
+ * added to the context later still apply to it). Closes what it started when a step fails.
+ */
+export async function openWebApp(
+  contextOptions: BrowserContextOptions,
+  timeoutMs: number,
+): Promise<WebAppUnderTest> {
+  ensureWebBuild();
+  // Imported lazily so a machine without the server's dependencies can still list the skip.
+  const mod = await import('../../packages/server/src/testing/test-server.ts');
+  const t = await mod.startTestServer();
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    const context = await browser.newContext(contextOptions);
+    const page = await context.newPage();
+    page.setDefaultTimeout(timeoutMs);
+    const b = browser;
+    return {
+      t,
+      admin: mod.TEST_ADMIN,
+      browser,
+      context,
+      page,
+      close: async () => {
+        await b.close();
+        await t.close();
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    await t.close();
+    throw e;
+  }
+}
+
+/** Signs in through the login form and waits for the file browser. */
+export async function signIn(page: Page, url: string, admin: { username: string; password: string }) {
+  await page.goto(url + '/');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
+}

@@ -7,33 +7,24 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { PHONE, browserSkipReason, ensureWebBuild, launchBrowser } from './browser-harness.ts';
+import { PHONE, browserSkipReason, openWebApp, type WebAppUnderTest } from './browser-harness.ts';
 
 const skip = browserSkipReason();
 
 describe('web app in Chromium', { skip: skip ?? false }, () => {
-  // Imported lazily so a machine without the server's dependencies can still list the skip.
-  let t: import('../../packages/server/src/testing/test-server.ts').TestServer;
-  let TEST_ADMIN: { username: string; password: string };
+  let t: WebAppUnderTest['t'];
+  let TEST_ADMIN: WebAppUnderTest['admin'];
+  let app: WebAppUnderTest | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
 
   before(async () => {
-    ensureWebBuild();
-    const mod = await import('../../packages/server/src/testing/test-server.ts');
-    TEST_ADMIN = mod.TEST_ADMIN;
-    t = await mod.startTestServer();
-    browser = await launchBrowser();
-    context = await browser.newContext({ ...PHONE, acceptDownloads: true });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    app = await openWebApp({ ...PHONE, acceptDownloads: true }, 15_000);
+    ({ t, admin: TEST_ADMIN, browser, context, page } = app);
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => app?.close());
 
   const row = (name: string) => page.locator(`.row[data-name="${name}"]`);
 

@@ -7,10 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { hashBytes } from '../../packages/client/src/engine/file-hasher.ts';
 import { unpackRefs } from '../../packages/client/src/engine/chunk-refs.ts';
-import { DESKTOP, browserSkipReason, ensureWebBuild, launchBrowser } from './browser-harness.ts';
+import { DESKTOP, browserSkipReason, openWebApp, signIn, type WebAppUnderTest } from './browser-harness.ts';
 
 const skip = browserSkipReason();
 
@@ -29,9 +29,8 @@ interface Sent {
 }
 
 describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
-  let t: import('../../packages/server/src/testing/test-server.ts').TestServer;
-  let browser: Browser;
-  let context: BrowserContext;
+  let t: WebAppUnderTest['t'];
+  let app: WebAppUnderTest | undefined;
   let page: Page;
   /** /chunks requests that reached the server, with its answer. */
   const sent: Sent[] = [];
@@ -55,26 +54,14 @@ describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
   }
 
   before(async () => {
-    ensureWebBuild();
-    const mod = await import('../../packages/server/src/testing/test-server.ts');
-    t = await mod.startTestServer();
-    browser = await launchBrowser();
     // No service worker: every request of the page goes through the route below.
-    context = await browser.newContext({ ...DESKTOP, serviceWorkers: 'block' });
-    await context.route((url) => url.pathname === '/api/v1/chunks', onChunks);
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.goto(t.url + '/');
-    await page.getByLabel('Username').fill(mod.TEST_ADMIN.username);
-    await page.getByLabel('Password').fill(mod.TEST_ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
+    app = await openWebApp({ ...DESKTOP, serviceWorkers: 'block' }, 30_000);
+    ({ t, page } = app);
+    await app.context.route((url) => url.pathname === '/api/v1/chunks', onChunks);
+    await signIn(page, t.url, app.admin);
   });
 
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
+  after(() => app?.close());
 
   const row = (name: string) => page.locator(`.row[data-name="${name}"]`);
   const pick = (name: string, buffer: Buffer) =>

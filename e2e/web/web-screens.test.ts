@@ -11,38 +11,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { PHONE, browserSkipReason, ensureWebBuild, launchBrowser } from './browser-harness.ts';
+import { PHONE, browserSkipReason, openWebApp, signIn, type WebAppUnderTest } from './browser-harness.ts';
 
 const skip = browserSkipReason();
 
 describe('web app screens in Chromium', { skip: skip ?? false }, () => {
-  let t: import('../../packages/server/src/testing/test-server.ts').TestServer;
-  let TEST_ADMIN: { username: string; password: string };
+  let t: WebAppUnderTest['t'];
+  let TEST_ADMIN: WebAppUnderTest['admin'];
+  let app: WebAppUnderTest | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let tmp: string;
 
   before(async () => {
-    ensureWebBuild();
-    const mod = await import('../../packages/server/src/testing/test-server.ts');
-    TEST_ADMIN = mod.TEST_ADMIN;
-    t = await mod.startTestServer();
+    app = await openWebApp({ ...PHONE }, 15_000);
+    ({ t, admin: TEST_ADMIN, browser, context, page } = app);
     tmp = await mkdtemp(join(tmpdir(), 'ferry-web-e2e-'));
-    browser = await launchBrowser();
-    context = await browser.newContext({ ...PHONE });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    await page.goto(t.url + '/');
-    await page.getByLabel('Username').fill(TEST_ADMIN.username);
-    await page.getByLabel('Password').fill(TEST_ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
+    await signIn(page, t.url, TEST_ADMIN);
   });
 
   after(async () => {
-    await browser?.close();
-    await t?.close();
+    await app?.close();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
