@@ -42,7 +42,6 @@ void it('packs and unpacks batches and outcomes without loss', () => {
       errorMessage: 'disk full ✗',
     },
     {
-      ...({} as SyncEventRecord),
       deviceId: 'c',
       at: 5,
       receivedAt: 5,
