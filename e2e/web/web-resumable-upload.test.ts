@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Page, Route } from 'playwright-core';
 import { hashBytes } from '../../packages/client/src/engine/file-hasher.ts';
 import { unpackRefs } from '../../packages/client/src/engine/chunk-refs.ts';
+import { waitFor } from '../sync/sync-harness.ts';
 import { DESKTOP, browserSkipReason, openWebApp, signIn, type WebAppUnderTest } from './browser-harness.ts';
 
 const skip = browserSkipReason();
@@ -84,7 +85,7 @@ describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
     allowance = 2;
     await pick('big.bin', original);
     // The third batch is cut: the network "drops" mid-upload.
-    await waitFor(() => cut.length > 0, 'a chunk batch was cut');
+    await waitFor('a chunk batch was cut', () => cut.length > 0, 30_000, 50);
     assert.equal(sent.length, 2);
     const beforeDrop = new Set(sent.flatMap((s) => s.hashes));
     assert.ok(beforeDrop.size > 0);
@@ -127,8 +128,10 @@ describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
     const before = sent.length;
     await pick('big.bin', edited);
     await waitFor(
-      async () => sha(await download('/big.bin')) === sha(edited),
       'the edited file is the current version',
+      async () => sha(await download('/big.bin')) === sha(edited),
+      30_000,
+      50,
     );
     const resent = sent.slice(before).flatMap((s) => s.hashes);
     assert.ok(
@@ -144,11 +147,3 @@ describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
     );
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
