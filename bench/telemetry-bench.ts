@@ -91,6 +91,9 @@ async function seed(dataDir: string): Promise<string[]> {
   const step = Math.floor((30 * DAY) / P);
   const streakOf = (k: number) => (k % 50 === 0 ? 3 + (k % 7) : 0);
   const failed = (k: number, n: number) => n >= P - streakOf(k) || (n * 7 + k) % 23 === 0;
+  // Events are stored in time order, the fleet's reports interleaved as they would arrive: event n
+  // of device k has id n * DEVICES + k + 1, and the device's previous event (its chain) is DEVICES before.
+  const eventId = (k: number, n: number) => n * DEVICES + k + 1;
 
   const db = new DatabaseSync(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144');
@@ -102,8 +105,8 @@ async function seed(dataDir: string): Promise<string[]> {
     `INSERT INTO device_sync_state (dev_no, device_id, last_at, last_status, last_files, last_errors, last_speed,
        last_duration_ms, last_error_message, last_success_at, last_failure_at, last_failure_message,
        consecutive_failures, events, ok_events, speed_sum, speed_count, duration_sum, duration_count,
-       bytes_up, bytes_down, files_total)
-     VALUES (?, ?, ?, ?, 10, ?, ?, 1500, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       bytes_up, bytes_down, files_total, last_event_id)
+     VALUES (?, ?, ?, ?, 10, ?, ?, 1500, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (let k = 0; k < DEVICES; k++) {
     let ok = 0;
@@ -146,6 +149,7 @@ async function seed(dataDir: string): Promise<string[]> {
       4096 * P,
       8192 * P,
       10 * P,
+      eventId(k, P - 1),
     );
   }
   db.exec('COMMIT');
@@ -160,11 +164,11 @@ async function seed(dataDir: string): Promise<string[]> {
   db.exec(`WITH RECURSIVE
       d(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM d WHERE k < ${DEVICES - 1}),
       e(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM e WHERE n < ${P - 1})
-    INSERT INTO sync_events (dev_no, at, received_at, status, files, errors, speed, duration_ms, bytes_up, bytes_down, error_message)
-    SELECT k + 1, ${base} + n * ${step}, ${base} + n * ${step}, CASE WHEN ${fail} THEN 'failed' ELSE 'ok' END, 10,
+    INSERT INTO sync_events (id, prev_id, dev_no, at, received_at, status, files, errors, speed, duration_ms, bytes_up, bytes_down, error_message)
+    SELECT n * ${DEVICES} + k + 1, CASE WHEN n = 0 THEN NULL ELSE (n - 1) * ${DEVICES} + k + 1 END, k + 1, ${base} + n * ${step}, ${base} + n * ${step}, CASE WHEN ${fail} THEN 'failed' ELSE 'ok' END, 10,
       CASE WHEN ${fail} THEN 2 ELSE 0 END, 20 + n % 30, 1500, 4096, 8192,
       CASE WHEN ${fail} THEN 'connection reset' ELSE NULL END
-    FROM d CROSS JOIN e ORDER BY k, n`);
+    FROM e CROSS JOIN d ORDER BY n, k`);
   log(
     `inserted ${(DEVICES * P).toLocaleString()} events in ${((performance.now() - started) / 1000).toFixed(1)} s; indexing`,
   );
@@ -498,7 +502,8 @@ function childUrl(child: ChildProcess): Promise<{ url: string; pid: number; stop
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
       if (!m) return;
       child.stdout!.off('data', onData);
-      child.stdout!.resume();
+      // The server logs warnings and errors only (FERRY_LOG_LEVEL=warn): shown, not swallowed.
+      child.stdout!.pipe(process.stderr);
       ok({
         url: m[1],
         pid: child.pid!,

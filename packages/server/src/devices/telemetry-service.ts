@@ -359,12 +359,10 @@ export class TelemetryService {
     o: { limit: number; cursor?: string },
   ): Promise<{ events: StoredSyncEvent[]; cursor: string | null }> {
     await this.#visible(reader, deviceId);
-    let before: { at: number; id: number } | undefined;
+    let before: number | undefined;
     if (o.cursor) {
-      const [at, id] = Buffer.from(o.cursor, 'base64url').toString('utf8').split('.').map(Number);
-      if (!Number.isSafeInteger(at) || !Number.isSafeInteger(id))
-        throw new FerryError('BAD_REQUEST', 'invalid cursor');
-      before = { at, id };
+      before = Number(Buffer.from(o.cursor, 'base64url').toString('utf8'));
+      if (!Number.isSafeInteger(before) || before < 1) throw new FerryError('BAD_REQUEST', 'invalid cursor');
     }
     await this.settle();
     const events = await this.#o.meta.telemetry.history(deviceId, { limit: o.limit + 1, before });
@@ -373,7 +371,7 @@ export class TelemetryService {
     const last = events.at(-1);
     return {
       events,
-      cursor: more && last ? Buffer.from(`${last.at}.${last.id}`).toString('base64url') : null,
+      cursor: more && last ? Buffer.from(String(last.id)).toString('base64url') : null,
     };
   }
 

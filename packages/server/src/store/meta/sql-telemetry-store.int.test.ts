@@ -1,6 +1,6 @@
 // SqlTelemetryStore against real SQLite (temp dir) and PostgreSQL (when FERRY_TEST_DATABASE_URL is
 // set), and batches written by the SQLite writer thread: the streak rule across batches, stale
-// batches, history paging, failing devices, pruning.
+// batches, history paging, failing devices, pruning; and the migration that chains stored events.
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,8 @@ import type { BatchOutcome, SyncEventRecord, SyncStatus } from './sql-telemetry-
 import { WorkerTelemetryWriter } from '../../devices/telemetry-writer.ts';
 import { SyncEventBatch } from '../../devices/packed-events.ts';
 import { PG_SKIP, createTestDatabase } from '../../testing/pg-test-db.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { loadMigrations } from './sql-driver.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -63,7 +65,7 @@ function suite(
       if (p) prune = p;
       await meta.users.create({ id: 'u1', username: 'u1', passwordHash: 'x', role: 'user' });
       await meta.users.create({ id: 'u2', username: 'u2', passwordHash: 'x', role: 'user' });
-      for (const d of ['a', 'b', 'c'])
+      for (const d of ['a', 'b', 'c', 'd'])
         await meta.devices.create({ id: d, userId: 'u1', name: `dev ${d}`, kind: 'other' });
       await meta.devices.create({ id: 'z', userId: 'u2', name: 'dev z', kind: 'other' });
     });
@@ -102,7 +104,41 @@ function suite(
       assert.equal(h.at(-1)!.at, T0 - 10);
     });
 
-    void it('pages history newest first with a (time, id) cursor', async () => {
+    void it('sorts a late batch into the history by time, ties after the recorded event', async () => {
+      await record([ev('d', T0 + 10, 'ok'), ev('d', T0 + 20, 'ok'), ev('d', T0 + 30, 'failed')]);
+      await record([
+        ev('d', T0 + 25, 'failed'),
+        ev('d', T0 + 5, 'ok'),
+        ev('d', T0 + 20, 'failed'),
+        ev('d', T0 + 40, 'ok'),
+      ]);
+      const h = await meta.telemetry.history('d', { limit: 100 });
+      assert.deepEqual(
+        h.map((e) => [e.at, e.status]),
+        [
+          [T0 + 40, 'ok'],
+          [T0 + 30, 'failed'],
+          [T0 + 25, 'failed'],
+          [T0 + 20, 'failed'],
+          [T0 + 20, 'ok'],
+          [T0 + 10, 'ok'],
+          [T0 + 5, 'ok'],
+        ],
+      );
+      // Paging walks the same order.
+      const p1 = await meta.telemetry.history('d', { limit: 3 });
+      const p2 = await meta.telemetry.history('d', { limit: 10, before: p1[2].id });
+      assert.deepEqual(
+        [...p1, ...p2].map((e) => e.id),
+        h.map((e) => e.id),
+      );
+      const [s] = await meta.telemetry.states(['d']);
+      assert.equal(s.lastEventId, h[0].id);
+      // Another device's event id as a cursor reveals nothing.
+      assert.deepEqual(await meta.telemetry.history('b', { limit: 10, before: p1[2].id }), []);
+    });
+
+    void it('pages history newest first with an event id cursor', async () => {
       await record([ev('b', T0 + 1, 'ok'), ev('b', T0 + 1, 'failed'), ev('b', T0 + 2, 'ok')]);
       const all = await meta.telemetry.history('b', { limit: 10 });
       assert.deepEqual(
@@ -111,7 +147,7 @@ function suite(
       );
       assert.ok(all[1].id > all[2].id);
       const p1 = await meta.telemetry.history('b', { limit: 2 });
-      const p2 = await meta.telemetry.history('b', { limit: 2, before: { at: p1[1].at, id: p1[1].id } });
+      const p2 = await meta.telemetry.history('b', { limit: 2, before: p1[1].id });
       assert.deepEqual(
         [...p1, ...p2].map((e) => e.id),
         all.map((e) => e.id),
@@ -154,6 +190,7 @@ function suite(
         [...p1, ...p2].map((d) => [d.id, d.userId]),
         [
           ['a', 'u1'],
+          ['d', 'u1'],
           ['b', 'u1'],
           ['c', 'u1'],
         ],
@@ -235,3 +272,57 @@ suite(
   },
   PG_SKIP,
 );
+
+void describe('migration 0005 (event chains) on SQLite', () => {
+  void it('links the events recorded before it into each device history, by time', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-chain-migration-'));
+    try {
+      // A database as the migrations before 0005 left it, with events in no particular order.
+      const file = join(dir, 'ferry.db');
+      const db = new DatabaseSync(file);
+      db.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
+      for (const m of loadMigrations('sqlite').filter((m) => m.version < 5)) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
+      db.exec(`INSERT INTO users (id, username, password_hash, role, quota_bytes, created_at) VALUES ('u', 'u', 'x', 'user', NULL, 0);
+        INSERT INTO devices (id, user_id, name, kind, created_at) VALUES ('p', 'u', 'p', 'other', 0), ('q', 'u', 'q', 'other', 0);`);
+      const state = db.prepare(
+        `INSERT INTO device_sync_state (dev_no, device_id, last_at, last_status, last_files, last_errors,
+           consecutive_failures, events, ok_events, speed_sum, speed_count, duration_sum, duration_count,
+           bytes_up, bytes_down, files_total) VALUES (?, ?, ?, 'ok', 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0)`,
+      );
+      state.run(1, 'p', T0 + 3);
+      state.run(2, 'q', T0 + 2);
+      const event = db.prepare(
+        "INSERT INTO sync_events (dev_no, at, received_at, status, files, errors) VALUES (?, ?, 0, 'ok', 0, 0)",
+      );
+      for (const [dev, at] of [
+        [1, 2],
+        [2, 1],
+        [1, 3],
+        [1, 1],
+        [2, 2],
+      ])
+        event.run(dev, T0 + at);
+      db.close();
+
+      const meta = await openMetaStore(file);
+      try {
+        const times = async (id: string) =>
+          (await meta.telemetry.history(id, { limit: 10 })).map((e) => e.at - T0);
+        assert.deepEqual(await times('p'), [3, 2, 1]);
+        assert.deepEqual(await times('q'), [2, 1]);
+        // New events extend the migrated chains.
+        await meta.transaction((tx) => tx.telemetry.record([ev('p', T0 + 4, 'ok')]));
+        assert.deepEqual(await times('p'), [4, 3, 2, 1]);
+      } finally {
+        await meta.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

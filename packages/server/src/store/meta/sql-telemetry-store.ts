@@ -27,6 +27,13 @@ export interface StoredSyncEvent extends SyncEventRecord {
   id: number;
 }
 
+/** A stored event as the writer inserts it: its id and the device's previous event (its chain). */
+interface ChainedEvent {
+  event: SyncEventRecord;
+  id: number;
+  prevId: number | null;
+}
+
 /** A device's sync state: its latest event, its current failure streak and lifetime totals. */
 export interface DeviceSyncState {
   deviceId: string;
@@ -50,6 +57,8 @@ export interface DeviceSyncState {
   bytesUp: number;
   bytesDown: number;
   filesTotal: number;
+  /** The device's most recently recorded event: the head of its history chain. */
+  lastEventId: number | null;
 }
 
 /** What a batch did to one device's state. */
@@ -81,11 +90,12 @@ export interface TelemetryStore {
    * events for a device are all older than that device's latest event only adds history.
    */
   record(events: readonly SyncEventRecord[]): Promise<BatchOutcome[]>;
-  /** A device's events, newest first; `before` continues after the last event of a previous page. */
-  history(
-    deviceId: string,
-    o: { limit: number; before?: { at: number; id: number } },
-  ): Promise<StoredSyncEvent[]>;
+  /**
+   * A device's events, most recently recorded first (a batch's events in timestamp order); `before`
+   * (an event id) continues after the last event of a previous page. An id that is not one of this
+   * device's events (pruned, or another device's) gives an empty page.
+   */
+  history(deviceId: string, o: { limit: number; before?: number }): Promise<StoredSyncEvent[]>;
   states(deviceIds: readonly string[]): Promise<DeviceSyncState[]>;
   /**
    * Devices whose current streak is at least `min` failures, longest streak first, with the owner
@@ -142,8 +152,11 @@ const STATE_COLS = [
   'bytes_up',
   'bytes_down',
   'files_total',
+  'last_event_id',
 ];
 const EVENT_COLS = [
+  'id',
+  'prev_id',
   'dev_no',
   'at',
   'received_at',
@@ -174,6 +187,8 @@ function* runs<T>(items: readonly T[]): Generator<T[]> {
 }
 
 const S = 'device_sync_state';
+/** Most recorded events a late batch is sorted in among (see #splice). */
+const SPLICE_MAX = 1000;
 /** Devices whose state is read, folded and written at once (see record). */
 const DEVICE_SLICE = 1024;
 
@@ -211,6 +226,7 @@ const stateRow = (s: DeviceSyncState): SqlValue[] => [
   s.bytesUp,
   s.bytesDown,
   s.filesTotal,
+  s.lastEventId,
 ];
 
 const toState = (r: Row): DeviceSyncState => ({
@@ -235,6 +251,7 @@ const toState = (r: Row): DeviceSyncState => ({
   bytesUp: num(r.bytes_up),
   bytesDown: num(r.bytes_down),
   filesTotal: num(r.files_total),
+  lastEventId: numOrNull(r.last_event_id),
 });
 
 const toEvent = (r: Row): StoredSyncEvent => ({
@@ -282,6 +299,7 @@ const EMPTY: Omit<DeviceSyncState, 'deviceId'> = {
   bytesUp: 0,
   bytesDown: 0,
   filesTotal: 0,
+  lastEventId: null,
 };
 
 /**
@@ -351,10 +369,12 @@ function fold(
 
 export class SqlTelemetryStore implements TelemetryStore {
   readonly #db: SqlExecutor;
+  readonly #dialect: 'sqlite' | 'postgres';
   readonly #lockRows: string;
   /** `dialect` 'postgres' locks the state rows a batch reads (several server instances may write). */
   constructor(db: SqlExecutor, dialect: 'sqlite' | 'postgres' = 'sqlite') {
     this.#db = db;
+    this.#dialect = dialect;
     this.#lockRows = dialect === 'postgres' ? 'ORDER BY device_id FOR UPDATE' : '';
   }
 
@@ -395,10 +415,23 @@ export class SqlTelemetryStore implements TelemetryStore {
     const added: SqlValue[][] = [];
     const streaks: SqlValue[][] = [];
     const outcomes: BatchOutcome[] = [];
+    const chained: ChainedEvent[] = [];
+    const newIds = await this.#reserveIds(ids.reduce((n, id) => n + byDevice.get(id)!.length, 0));
     for (const id of ids) {
       const old = stored.get(id);
-      const { state, outcome } = fold(id, byDevice.get(id)!, old);
+      const events = byDevice.get(id)!;
+      const { state, outcome } = fold(id, events, old);
       outcomes.push(outcome);
+      // fold sorted the events by timestamp: they join the device's chain in that order, after the
+      // events already recorded, or spliced among them when the batch reaches back in time.
+      const late = old !== undefined && old.lastEventId !== null && events[0].at < old.lastAt;
+      if (late) state.lastEventId = await this.#splice(events, old.lastEventId!, newIds, chained);
+      else
+        for (const event of events) {
+          const eventId = newIds[chained.length];
+          chained.push({ event, id: eventId, prevId: state.lastEventId });
+          state.lastEventId = eventId;
+        }
       const changed = state.consecutiveFailures !== (old?.consecutiveFailures ?? 0);
       if (old) {
         devNo.set(id, old.devNo);
@@ -429,10 +462,12 @@ export class SqlTelemetryStore implements TelemetryStore {
          UPDATE devices SET consecutive_failures = v.cf FROM v WHERE devices.id = v.id`,
         part.flat(),
       );
-    for (const part of runs(ids.flatMap((id) => byDevice.get(id)!))) {
+    for (const part of runs(chained)) {
       await this.#db.run(
         `INSERT INTO sync_events (${EVENT_COLS.join(', ')}) VALUES ${placeholders(EVENT_COLS.length, part.length)}`,
-        part.flatMap((e) => [
+        part.flatMap(({ event: e, id, prevId }) => [
+          id,
+          prevId,
           devNo.get(e.deviceId)!,
           e.at,
           e.receivedAt,
@@ -450,24 +485,91 @@ export class SqlTelemetryStore implements TelemetryStore {
     return outcomes;
   }
 
-  async history(
-    deviceId: string,
-    o: { limit: number; before?: { at: number; id: number } },
-  ): Promise<StoredSyncEvent[]> {
-    const params: SqlValue[] = [deviceId];
-    let cond = '';
-    if (o.before) {
-      cond = 'AND (e.at < ? OR (e.at = ? AND e.id < ?))';
-      params.push(o.before.at, o.before.at, o.before.id);
+  /**
+   * Links a device's events (sorted by time) into its chain, whose head is `head`, where their
+   * timestamps put them: walks back over the recorded events newer than the batch's oldest (up to
+   * SPLICE_MAX of them; a batch reaching back further goes in after those) and relinks them. Rare:
+   * a device that reports out of order. Returns the new head.
+   */
+  async #splice(
+    events: readonly SyncEventRecord[],
+    head: number,
+    newIds: readonly number[],
+    chained: ChainedEvent[],
+  ): Promise<number> {
+    const newer: { id: number; prevId: number | null; at: number }[] = [];
+    let anchor: number | null = head;
+    while (anchor !== null && newer.length < SPLICE_MAX) {
+      const r = await this.#db.get<Row>('SELECT prev_id, at FROM sync_events WHERE id = ?', [anchor]);
+      if (!r || num(r.at) <= events[0].at) break;
+      newer.push({ id: anchor, prevId: numOrNull(r.prev_id), at: num(r.at) });
+      anchor = numOrNull(r.prev_id);
     }
-    params.push(o.limit);
+    newer.reverse();
+    let prev = anchor;
+    let i = 0;
+    let j = 0;
+    while (i < events.length || j < newer.length) {
+      // On equal timestamps the recorded event stays first.
+      if (j < newer.length && (i === events.length || newer[j].at <= events[i].at)) {
+        const e = newer[j++];
+        if (e.prevId !== prev)
+          await this.#db.run('UPDATE sync_events SET prev_id = ? WHERE id = ?', [prev, e.id]);
+        prev = e.id;
+      } else {
+        const id = newIds[chained.length];
+        chained.push({ event: events[i++], id, prevId: prev });
+        prev = id;
+      }
+    }
+    return prev!;
+  }
+
+  /**
+   * Ids for `n` new events. SQLite has one writer at a time (this transaction holds the write lock):
+   * the next n after the largest. PostgreSQL instances write concurrently: n from the table's sequence.
+   */
+  async #reserveIds(n: number): Promise<number[]> {
+    if (this.#dialect === 'sqlite') {
+      const first = num(
+        (await this.#db.get<Row>('SELECT COALESCE(MAX(id), 0) + 1 AS id FROM sync_events'))?.id,
+      );
+      return Array.from({ length: n }, (_, i) => first + i);
+    }
     const rows = await this.#db.all<Row>(
-      `SELECT e.*, s.device_id FROM sync_events e JOIN ${S} s ON s.dev_no = e.dev_no
-       WHERE e.dev_no = (SELECT dev_no FROM ${S} WHERE device_id = ?) ${cond}
-       ORDER BY e.at DESC, e.id DESC LIMIT ?`,
-      params,
+      `SELECT nextval(pg_get_serial_sequence('sync_events', 'id')) AS id FROM generate_series(1, CAST(? AS INTEGER))`,
+      [n],
     );
-    return rows.map(toEvent);
+    return rows.map((r) => num(r.id));
+  }
+
+  async history(deviceId: string, o: { limit: number; before?: number }): Promise<StoredSyncEvent[]> {
+    const state = await this.#db.get<Row>(`SELECT dev_no, last_event_id FROM ${S} WHERE device_id = ?`, [
+      deviceId,
+    ]);
+    if (!state) return [];
+    const start =
+      o.before === undefined
+        ? state.last_event_id
+        : (
+            await this.#db.get<Row>('SELECT prev_id FROM sync_events WHERE id = ? AND dev_no = ?', [
+              o.before,
+              num(state.dev_no),
+            ])
+          )?.prev_id;
+    if (start === null || start === undefined) return [];
+    // Walks the chain by primary key, newest first; a pruned event ends it.
+    const rows = await this.#db.all<Row>(
+      `WITH RECURSIVE chain(id, n) AS (
+         SELECT CAST(? AS BIGINT), 1
+         UNION ALL
+         SELECT e.prev_id, chain.n + 1 FROM chain JOIN sync_events e ON e.id = chain.id
+         WHERE chain.n < ? AND e.prev_id IS NOT NULL
+       )
+       SELECT e.* FROM chain JOIN sync_events e ON e.id = chain.id ORDER BY chain.n`,
+      [num(start), o.limit],
+    );
+    return rows.map((r) => toEvent({ ...r, device_id: deviceId }));
   }
 
   async states(deviceIds: readonly string[]): Promise<DeviceSyncState[]> {
