@@ -51,6 +51,22 @@ test('two and three devices converge: files, folders, empty folders, NFC names, 
   assert.ok(!t.has('/from-b.bin'));
 });
 
+test("each sync pass that moved files is reported to the server's fleet telemetry as that device's sync event", async () => {
+  const laptop = await server.deviceId(a.name);
+  await writeFile(join(a.root, 'reported.txt'), 'a pass to report');
+  await a.syncUntilClean();
+  type History = {
+    events: { status: string; total_files_synced: number; device_id: string; error_message: string | null }[];
+  };
+  // The pass sends its report before `ferry sync` exits.
+  const { events } = await server.adminGet<History>(`/api/v1/devices/${laptop}/sync-history`);
+  assert.ok(
+    events.some((e) => e.status === 'ok' && e.total_files_synced > 0 && e.error_message === null),
+    JSON.stringify(events),
+  );
+  assert.ok(events.every((e) => e.device_id === laptop));
+});
+
 test('an offline device catches up on many changes', async () => {
   for (let i = 0; i < 40; i++) await writeFile(join(a.root, `batch-${i}.txt`), `file ${i}`);
   await a.syncUntilClean();

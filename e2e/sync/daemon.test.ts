@@ -77,6 +77,17 @@ test('server down: both devices edit, then converge with both contents and one c
   assert.match(copies[0], /^\/plan \(conflict from laptop \d{4}-\d{2}-\d{2} \d{6}\)\.md$/);
   assert.equal(t.get(copies[0]), sha('laptop, offline'));
   assert.equal(t.get('/made-offline.txt'), sha('queued while the server was down'));
+
+  // The passes that failed while the server was down were reported once it was back.
+  const laptop = await server.deviceId(a.name);
+  const failed = await waitFor('the offline passes reported', async () => {
+    const h = await server.adminGet<{ events: { status: string; error_message: string | null }[] }>(
+      `/api/v1/devices/${laptop}/sync-history?limit=1000`,
+    );
+    return h.events.filter((e) => e.status === 'failed');
+  });
+  assert.ok(failed.length >= 1);
+  assert.ok(failed.every((e) => typeof e.error_message === 'string' && e.error_message.length > 0));
 });
 
 test('a daemon killed with SIGKILL mid-upload resumes without resending: converges, no temp files, no duplicate versions', async () => {

@@ -96,6 +96,33 @@ export class ServerHandle {
     );
   }
 
+  #adminToken: string | undefined;
+
+  /** GET of an API route as the admin (signed in once); the parsed JSON body. */
+  async adminGet<T>(path: string): Promise<T> {
+    if (!this.#adminToken) {
+      const login = await fetch(`${this.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: ADMIN.user, password: ADMIN.password }),
+      });
+      this.#adminToken = ((await login.json()) as { accessToken: string }).accessToken;
+    }
+    const res = await fetch(`${this.url}${path}`, {
+      headers: { authorization: `Bearer ${this.#adminToken}` },
+    });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** The id of the admin's device named `name`. */
+  async deviceId(name: string): Promise<string> {
+    const { devices } = await this.adminGet<{ devices: { id: string; name: string }[] }>('/api/v1/devices');
+    const d = devices.find((d) => d.name === name);
+    if (!d) throw new Error(`no device named ${name}`);
+    return d.id;
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;

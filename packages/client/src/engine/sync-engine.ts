@@ -181,11 +181,12 @@ export class SyncEngine {
       rounds,
       message,
     };
-    this.#record(report);
+    await this.#record(report);
     return report;
   }
 
-  #record(r: PassReport): void {
+  /** Records the pass and sends the queued reports (kept for the next pass if that fails). */
+  async #record(r: PassReport): Promise<void> {
     const now = Date.now();
     this.db.setMeta('lastPassAt', now);
     this.db.setMeta('lastStatus', r.status);
@@ -195,8 +196,11 @@ export class SyncEngine {
     // Idle daemon passes are not worth a report; anything that moved or failed is.
     if (files === 0 && r.status === 'ok') return;
     const secs = Math.max(r.durationMs, 1) / 1000;
+    // The server takes the device from the token when device_id is left out.
+    const deviceId = this.client.session?.deviceId;
+    const error = r.status === 'ok' ? undefined : r.message || r.errors[0];
     this.db.queueEvent({
-      device_id: this.client.session?.deviceId ?? null,
+      ...(deviceId ? { device_id: deviceId } : {}),
       timestamp: now,
       total_files_synced: files,
       total_errors: r.errors.length + (r.status === 'ok' ? 0 : 1),
@@ -204,10 +208,10 @@ export class SyncEngine {
       duration_ms: r.durationMs,
       bytes_up: r.bytesUp,
       bytes_down: r.bytesDown,
-      status: r.status === 'ok' ? 'success' : 'failed',
-      error_message: r.message ?? (r.errors[0] || null),
+      status: r.status === 'ok' ? 'ok' : 'failed',
+      ...(error ? { error_message: error.slice(0, 2000) } : {}),
     });
-    if (r.status !== 'offline') void flushSyncEvents(this.client, this.db).catch(() => undefined);
+    if (r.status !== 'offline') await flushSyncEvents(this.client, this.db).catch(() => undefined);
   }
 
   /** Temp files of a pass that crashed are garbage: remove them before starting. */

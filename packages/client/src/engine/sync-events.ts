@@ -9,7 +9,10 @@ export async function flushSyncEvents(client: FerryClient, db: StateDb, max = 50
   let sent = 0;
   for (const ev of db.pendingEvents(max)) {
     try {
-      await client.transport.json('POST', '/api/v1/sync-events', { json: ev.body, idempotent: false });
+      await client.transport.json('POST', '/api/v1/sync-events', {
+        json: current(ev.body),
+        idempotent: false,
+      });
     } catch (e) {
       if (isFerryApiError(e) && e.status === 400) {
         db.deleteEvents(ev.id); // malformed for this server: never going to be accepted
@@ -21,4 +24,17 @@ export async function flushSyncEvents(client: FerryClient, db: StateDb, max = 50
     sent++;
   }
   return sent;
+}
+
+/**
+ * Reports queued by earlier builds of the engine said `status: "success"` and `device_id: null`, which the
+ * server refuses (its statuses are ok, failed and partial; a missing device_id means the sender).
+ */
+function current(body: Record<string, unknown>): Record<string, unknown> {
+  const { device_id: deviceId, status, ...rest } = body;
+  return {
+    ...rest,
+    ...(typeof deviceId === 'string' ? { device_id: deviceId } : {}),
+    ...(status === undefined ? {} : { status: status === 'success' ? 'ok' : status }),
+  };
 }
