@@ -10,8 +10,8 @@ import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
 import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
 import type { ChunkVisibility } from './chunk-visibility.ts';
+import { PutWindow } from '../store/chunks/put-window.ts';
 
-const PUTS_IN_FLIGHT = 8;
 const GETS_AHEAD = 4;
 const RECORD_EVERY = 256;
 
@@ -55,7 +55,7 @@ export class ChunkService {
     userId: string,
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ stored: number; received: number }> {
-    const inFlight = new Set<Promise<void>>();
+    const window = new PutWindow();
     let records: ChunkRecord[] = [];
     let failure: unknown;
     let stored = 0;
@@ -95,16 +95,15 @@ export class ChunkService {
                 : e;
           },
         );
-        inFlight.add(p);
-        void p.finally(() => inFlight.delete(p));
-        while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
+        window.add(p, data.length);
+        await window.room();
         if (failure) break;
         if (records.length >= RECORD_EVERY) await flush();
       }
     } catch (e) {
       failure ??= e;
     }
-    await Promise.all(inFlight);
+    await window.drain();
     await flush();
     if (failure) throw failure;
     return { stored, received };
