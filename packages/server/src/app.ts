@@ -67,7 +67,11 @@ export interface FerryServer {
 
 export async function openStores(config: ServerConfig): Promise<Stores> {
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const meta = await openMetaStore(config.databaseUrl);
+  const meta = await openMetaStore(config.databaseUrl, {
+    // Before the logger exists; a data migration of a big database can take a minute.
+    onUpgrade: (m) =>
+      process.stdout.write(`ferry: upgrading the database: migration ${m.version} (${m.name})…\n`),
+  });
   const chunks = await openLocalChunkStore(join(config.dataDir, 'chunks'));
   return { meta, chunks, notifier: await openNotifier(config.databaseUrl) };
 }

@@ -2,7 +2,13 @@
 // as a JavaScript number (sizes and seqs stay far below 2^53).
 
 import pg from 'pg';
-import { loadMigrations, type SqlDriver, type SqlExecutor, type SqlValue } from './sql-driver.ts';
+import {
+  loadMigrations,
+  type MigrateOptions,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlValue,
+} from './sql-driver.ts';
 
 const INT8_OID = 20;
 const types = {
@@ -63,7 +69,7 @@ export class PgDriver implements SqlDriver {
     }
   }
 
-  async migrate(): Promise<void> {
+  async migrate(o: MigrateOptions = {}): Promise<void> {
     const client = await this.pool.connect();
     try {
       // One migrator at a time across instances.
@@ -76,6 +82,7 @@ export class PgDriver implements SqlDriver {
       );
       for (const m of loadMigrations('postgres')) {
         if (done.has(m.version)) continue;
+        if (done.size > 0) o.onUpgrade?.(m);
         await client.query('BEGIN');
         try {
           await client.query(m.sql);

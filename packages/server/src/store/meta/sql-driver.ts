@@ -21,8 +21,16 @@ export interface SqlDriver extends SqlExecutor {
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Applies the numbered migrations of this dialect that have not run yet. */
-  migrate(): Promise<void>;
+  migrate(o?: MigrateOptions): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface MigrateOptions {
+  /**
+   * Called before each migration applied to a database that already had some (an upgrade, where a
+   * data migration may take a while), not for the ones that create a new database.
+   */
+  onUpgrade?: (m: Migration) => void;
 }
 
 export interface Migration {

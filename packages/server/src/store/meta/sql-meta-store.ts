@@ -2,7 +2,7 @@
 // the driver from a database URL.
 
 import type { MetaStore } from './meta-store.ts';
-import type { SqlDriver, SqlExecutor } from './sql-driver.ts';
+import type { MigrateOptions, SqlDriver, SqlExecutor } from './sql-driver.ts';
 import { SqlDeviceStore, SqlTokenStore, SqlUserStore } from './sql-account-stores.ts';
 import { SqlSpaceStore } from './sql-space-store.ts';
 import { SqlFileStore } from './sql-file-store.ts';
@@ -53,7 +53,10 @@ export class SqlMetaStore implements MetaStore {
 }
 
 /** Opens the MetaStore for a database URL: `postgres://…` or a SQLite file path (`:memory:` too). */
-export async function openMetaStore(url: string, options: { durable?: boolean } = {}): Promise<SqlMetaStore> {
+export async function openMetaStore(
+  url: string,
+  options: { durable?: boolean } & MigrateOptions = {},
+): Promise<SqlMetaStore> {
   let driver: SqlDriver;
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { PgDriver } = await import('./pg-driver.ts');
@@ -62,6 +65,6 @@ export async function openMetaStore(url: string, options: { durable?: boolean } 
     const { SqliteDriver } = await import('./sqlite-driver.ts');
     driver = new SqliteDriver({ path: url.replace(/^sqlite:(\/\/)?/, ''), durable: options.durable });
   }
-  await driver.migrate();
+  await driver.migrate({ onUpgrade: options.onUpgrade });
   return new SqlMetaStore(driver);
 }

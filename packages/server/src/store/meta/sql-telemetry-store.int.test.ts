@@ -309,8 +309,16 @@ void describe('migration 0005 (event chains) on SQLite', () => {
         event.run(dev, T0 + at);
       db.close();
 
-      const meta = await openMetaStore(file);
+      const upgrades: number[] = [];
+      const meta = await openMetaStore(file, { onUpgrade: (m) => upgrades.push(m.version) });
       try {
+        assert.deepEqual(
+          upgrades,
+          loadMigrations('sqlite')
+            .filter((m) => m.version >= 5)
+            .map((m) => m.version),
+          'an upgrade announces the migrations it applies',
+        );
         const times = async (id: string) =>
           (await meta.telemetry.history(id, { limit: 10 })).map((e) => e.at - T0);
         assert.deepEqual(await times('p'), [3, 2, 1]);
@@ -321,6 +329,18 @@ void describe('migration 0005 (event chains) on SQLite', () => {
       } finally {
         await meta.close();
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  void it('a new database is created without announcing an upgrade', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-new-db-'));
+    try {
+      const upgrades: number[] = [];
+      const meta = await openMetaStore(join(dir, 'ferry.db'), { onUpgrade: (m) => upgrades.push(m.version) });
+      await meta.close();
+      assert.deepEqual(upgrades, []);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -9,7 +9,13 @@
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { open, type FileHandle } from 'node:fs/promises';
-import { loadMigrations, type SqlDriver, type SqlExecutor, type SqlValue } from './sql-driver.ts';
+import {
+  loadMigrations,
+  type MigrateOptions,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlValue,
+} from './sql-driver.ts';
 import { Mutex } from '../../util/mutex.ts';
 
 export interface SqliteDriverOptions {
@@ -120,7 +126,7 @@ export class SqliteDriver implements SqlDriver {
     this.#synced = upTo;
   }
 
-  async migrate(): Promise<void> {
+  async migrate(o: MigrateOptions = {}): Promise<void> {
     this.#db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
     );
@@ -131,6 +137,7 @@ export class SqliteDriver implements SqlDriver {
     );
     for (const m of loadMigrations('sqlite')) {
       if (done.has(m.version)) continue;
+      if (done.size > 0) o.onUpgrade?.(m);
       await this.transaction(async (tx) => {
         this.#db.exec(m.sql);
         await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
