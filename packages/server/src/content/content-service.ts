@@ -1,5 +1,5 @@
 // Turns byte streams into stored chunks + a manifest, and manifests back into byte streams.
-// Memory stays bounded: at most 1 MiB of chunks (plus one) are held while stored.
+// Memory stays bounded: at most PUTS_IN_FLIGHT chunks (≤ 128 KiB each) are held while stored.
 
 import { createHash } from 'node:crypto';
 import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
@@ -8,7 +8,8 @@ import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord, ChunkRef, Manifest } from '../store/meta/types.ts';
 import { packChunkRefs } from '../store/meta/sql-content-store.ts';
-import { PutWindow } from '../store/chunks/put-window.ts';
+
+const PUTS_IN_FLIGHT = 8;
 
 export interface IngestResult {
   size: number;
@@ -47,9 +48,7 @@ export class ContentService {
     const fileHash = createHash('sha256');
     const refs: ChunkRef[] = [];
     const records: ChunkRecord[] = [];
-    // A smaller window than the sync protocol's: REST clients upload many files at once (the
-    // bench: 8), whose puts share the fsyncs anyway, and each window is memory.
-    const window = new PutWindow(1024 * 1024);
+    const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     let size = 0;
     let newStoredBytes = 0;
@@ -66,7 +65,8 @@ export class ContentService {
           failure ??= e;
         },
       );
-      window.add(p, data.length);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
     };
 
     for await (const piece of body) {
@@ -76,12 +76,12 @@ export class ContentService {
       fileHash.update(piece);
       for (const c of chunker.push(piece)) {
         store(c);
-        await window.room();
+        while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
       }
       if (failure) throw failure;
     }
     for (const c of chunker.finish()) store(c);
-    await window.drain();
+    await Promise.all(inFlight);
     if (failure) throw failure;
 
     const manifest: Manifest = { id: manifestId(refs), size, chunkCount: refs.length, chunks: refs };

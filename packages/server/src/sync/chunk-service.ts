@@ -10,8 +10,8 @@ import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
 import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
 import type { ChunkVisibility } from './chunk-visibility.ts';
-import { PutWindow } from '../store/chunks/put-window.ts';
 
+const PUTS_IN_FLIGHT = 8;
 const GETS_AHEAD = 4;
 const RECORD_EVERY = 256;
 
@@ -55,7 +55,7 @@ export class ChunkService {
     userId: string,
     body: AsyncIterable<Uint8Array>,
   ): Promise<{ stored: number; received: number }> {
-    const window = new PutWindow();
+    const inFlight = new Set<Promise<void>>();
     let records: ChunkRecord[] = [];
     let failure: unknown;
     let stored = 0;
@@ -95,15 +95,16 @@ export class ChunkService {
                 : e;
           },
         );
-        window.add(p, data.length);
-        await window.room();
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
         if (failure) break;
         if (records.length >= RECORD_EVERY) await flush();
       }
     } catch (e) {
       failure ??= e;
     }
-    await window.drain();
+    await Promise.all(inFlight);
     await flush();
     if (failure) throw failure;
     return { stored, received };
