@@ -14,6 +14,7 @@ import {
   browserSkipReason,
   ensureWebBuild,
   launchBrowser,
+  signIn,
 } from '../e2e/web/browser-harness.ts';
 import { TEST_ADMIN, startTestServer, type TestServer } from '../packages/server/src/testing/test-server.ts';
 
@@ -154,14 +155,6 @@ async function shot(page: Page, name: string): Promise<void> {
   console.log(`  ${name}.png  ${(size / 1024).toFixed(0)} KB`);
 }
 
-async function signIn(page: Page, url: string): Promise<void> {
-  await page.goto(url + '/');
-  await page.getByLabel('Username').fill(TEST_ADMIN.username);
-  await page.getByLabel('Password').fill(TEST_ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Upload', exact: true }).waitFor();
-}
-
 async function openActions(page: Page, name: string): Promise<void> {
   await page.getByRole('button', { name: `Actions for ${name}` }).click();
   await page.getByRole('dialog').waitFor();
@@ -189,7 +182,7 @@ async function screens(
       await page.goto(t.url + '/');
       await page.getByLabel('Username').waitFor();
       await shot(page, `sign-in-${size}`);
-      await signIn(page, t.url);
+      await signIn(page, t.url, TEST_ADMIN);
     }
     await goto(page, t.url, '/files');
     await page.locator('.row[data-name="Tax return.pdf"]').waitFor();
