@@ -158,13 +158,16 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
  * file is asked of SQLite itself (PRAGMA database_list) at the first batch.
  */
 export function telemetryWriterFor(meta: MetaStore): TelemetryWriter {
-  const driver = (meta as { driver?: SqlDriver }).driver;
+  const driver = (meta as { driver?: SqlDriver & { durable?: boolean } }).driver;
   if (driver?.dialect !== 'sqlite') return new InlineTelemetryWriter(meta);
   let writer: Promise<TelemetryWriter> | undefined;
   const get = () =>
     (writer ??= driver.all<{ name: string; file: string }>('PRAGMA database_list').then((rows) => {
       const file = rows.find((r) => r.name === 'main')?.file;
-      return file ? new WorkerTelemetryWriter({ path: file }) : new InlineTelemetryWriter(meta);
+      // The writer thread commits as durably as the main connection does.
+      return file
+        ? new WorkerTelemetryWriter({ path: file, durable: driver.durable !== false })
+        : new InlineTelemetryWriter(meta);
     }));
   return {
     maxBatch: WORKER_MAX_BATCH, // in-memory databases (tests) get the same, in-process

@@ -27,6 +27,8 @@ export interface SqliteDriverOptions {
 
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
+  /** Commits are fsynced before they are acknowledged (false: `durable: false` or in memory). */
+  readonly durable: boolean;
   readonly #db: DatabaseSync;
   readonly #lock = new Mutex();
   readonly #statements = new Map<string, StatementSync>();
@@ -45,6 +47,7 @@ export class SqliteDriver implements SqlDriver {
     this.#db.exec('PRAGMA synchronous = NORMAL');
     const inMemory = options.path === ':memory:' || options.path === '';
     this.#walPath = options.durable === false || inMemory ? undefined : `${options.path}-wal`;
+    this.durable = this.#walPath !== undefined;
     this.#db.exec('PRAGMA foreign_keys = ON');
     this.#db.exec('PRAGMA busy_timeout = 5000');
     this.#exec = {
