@@ -19,11 +19,20 @@ import { fmt, machineLoad, printTable, rsyncLoopback, startChildServer, writeRes
 const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '8' } } });
 const concurrency = Number(values.concurrency);
 
-function chunkThroughput(withFileHash: boolean): number {
+/** Best of three runs over 256 MiB of incompressible bytes on one core, in bytes per second. */
+function throughput(work: (data: Uint8Array) => void): number {
   const data = randomStream(256 * 1024 * 1024, 42);
   let best = 0;
   for (let run = 0; run < 3; run++) {
     const t0 = performance.now();
+    work(data);
+    best = Math.max(best, data.length / ((performance.now() - t0) / 1000));
+  }
+  return best;
+}
+
+const chunkThroughput = (withFileHash: boolean) =>
+  throughput((data) => {
     const chunker = new Chunker();
     const file = createHash('sha256');
     for (let off = 0; off < data.length; off += 1024 * 1024) {
@@ -33,13 +42,12 @@ function chunkThroughput(withFileHash: boolean): number {
     }
     for (const c of chunker.finish()) createHash('sha256').update(c).digest();
     file.digest();
-    best = Math.max(best, data.length / ((performance.now() - t0) / 1000));
-  }
-  return best;
-}
+  });
 
 const chunkOnly = chunkThroughput(false);
 const chunkAndFile = chunkThroughput(true);
+// SHA-256 alone over the same bytes: this machine's ceiling for the two figures above.
+const shaOnly = throughput((data) => createHash('sha256').update(data).digest());
 
 const dir = await mkdtemp(join(tmpdir(), 'ferry-corpus-'));
 const plan = corpusPlan();
@@ -107,7 +115,12 @@ await rm(dir, { recursive: true, force: true });
 const MiB = 1024 * 1024;
 printTable('Foundation benchmark (issue 2)', [
   ['measure', 'result', 'target', 'reference'],
-  ['chunk + chunk hashes, 1 core', fmt.mbs(chunkOnly, 1), '≥ 500 MB/s', 'SHA-256 alone ≈ 1.8 GB/s'],
+  [
+    'chunk + chunk hashes, 1 core',
+    fmt.mbs(chunkOnly, 1),
+    '≥ 500 MB/s',
+    `SHA-256 alone ${fmt.mbs(shaOnly, 1)} here`,
+  ],
   ['chunk + chunk hashes + file hash', fmt.mbs(chunkAndFile, 1), '', ''],
   [
     `upload ${plan.length} files, ${fmt.mib(totalBytes)} (c=${concurrency})`,
@@ -127,6 +140,7 @@ if (load.load1 > load.cores)
 const file = await writeResult('foundation', {
   chunkHashMBps: chunkOnly / 1e6,
   chunkHashFileHashMBps: chunkAndFile / 1e6,
+  sha256MBps: shaOnly / 1e6,
   corpus: { files: plan.length, bytes: totalBytes, mib: totalBytes / MiB },
   uploadSeconds,
   rsyncSeconds,
