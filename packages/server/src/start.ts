@@ -20,9 +20,9 @@ export async function startServer(config: ServerConfig, { handleSignals = true }
       );
     }
   }
-  process.stdout.write(
-    `Ferry is listening on ${address} (data: ${config.dataDir}; API docs: ${address}/api/docs)\n`,
-  );
+  // Before the "listening" line: whoever waits for that line may signal at once, and until a
+  // listener exists Node's own handler kills the process on SIGINT/SIGTERM (seen in CI: a loaded
+  // machine preempted the server between the line and the handlers).
   if (handleSignals) {
     let stopping = false;
     const stop = (signal: string) => {
@@ -40,8 +40,13 @@ export async function startServer(config: ServerConfig, { handleSignals = true }
         },
       );
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    // `on`, not `once`: a repeated signal (Ctrl-C twice, or a terminal's and a supervisor's) is
+    // ignored while the shutdown runs, instead of killing the process half-way through it.
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   }
+  process.stdout.write(
+    `Ferry is listening on ${address} (data: ${config.dataDir}; API docs: ${address}/api/docs)\n`,
+  );
   return server;
 }

@@ -220,18 +220,25 @@ export function registerSyncCommands(program: Command): void {
         10_000,
       );
       void flushPutQueue(client, configDir()).catch(() => undefined);
-      log(`ferry daemon watching ${roots.join(', ')}`);
-      await new Promise<void>((done) => {
+      // The signal handlers go in before the "watching" line, which whoever started us may answer
+      // with a signal at once (until a listener exists, Node's own handler kills the process); a
+      // repeated signal is ignored while the daemons stop.
+      const stopped = new Promise<void>((done) => {
+        let stopping = false;
         const stop = () => {
+          if (stopping) return;
+          stopping = true;
           clearInterval(putTimer);
           void Promise.all(daemons.map((d) => d.stop())).then(() => {
             for (const d of daemons) d.engine.close();
             done();
           });
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
+      log(`ferry daemon watching ${roots.join(', ')}`);
+      await stopped;
     }),
   );
 }
