@@ -34,6 +34,13 @@ interface ChainedEvent {
   prevId: number | null;
 }
 
+/** A recorded event's place in its device's chain (see #newerThan). */
+interface RecordedLink {
+  id: number;
+  prevId: number | null;
+  at: number;
+}
+
 /** A device's sync state: its latest event, its current failure streak and lifetime totals. */
 export interface DeviceSyncState {
   deviceId: string;
@@ -91,7 +98,7 @@ export interface TelemetryStore {
    */
   record(events: readonly SyncEventRecord[]): Promise<BatchOutcome[]>;
   /**
-   * A device's events, most recently recorded first (a batch's events in timestamp order); `before`
+   * A device's events, newest first by timestamp (equal times: the later recorded first); `before`
    * (an event id) continues after the last event of a previous page. An id that is not one of this
    * device's events (pruned, or another device's) gives an empty page.
    */
@@ -187,7 +194,7 @@ function* runs<T>(items: readonly T[]): Generator<T[]> {
 }
 
 const S = 'device_sync_state';
-/** Most recorded events a late batch is sorted in among (see #splice). */
+/** Most recorded events a late batch is sorted in among (see #newerThan). */
 const SPLICE_MAX = 1000;
 /** Devices whose state is read, folded and written at once (see record). */
 const DEVICE_SLICE = 1024;
@@ -425,13 +432,10 @@ export class SqlTelemetryStore implements TelemetryStore {
       // fold sorted the events by timestamp: they join the device's chain in that order, after the
       // events already recorded, or spliced among them when the batch reaches back in time.
       const late = old !== undefined && old.lastEventId !== null && events[0].at < old.lastAt;
-      if (late) state.lastEventId = await this.#splice(events, old.lastEventId!, newIds, chained);
-      else
-        for (const event of events) {
-          const eventId = newIds[chained.length];
-          chained.push({ event, id: eventId, prevId: state.lastEventId });
-          state.lastEventId = eventId;
-        }
+      const { anchor, newer } = late
+        ? await this.#newerThan(old.lastEventId!, events[0].at)
+        : { anchor: state.lastEventId, newer: [] };
+      state.lastEventId = await this.#link(events, anchor, newer, newIds, chained);
       const changed = state.consecutiveFailures !== (old?.consecutiveFailures ?? 0);
       if (old) {
         devNo.set(id, old.devNo);
@@ -486,31 +490,38 @@ export class SqlTelemetryStore implements TelemetryStore {
   }
 
   /**
-   * Links a device's events (sorted by time) into its chain, whose head is `head`, where their
-   * timestamps put them: walks back over the recorded events newer than the batch's oldest (up to
-   * SPLICE_MAX of them; a batch reaching back further goes in after those) and relinks them. Rare:
-   * a device that reports out of order. Returns the new head.
+   * The recorded events newer than `at`, walking back from the chain's `head` (at most SPLICE_MAX
+   * of them: a batch reaching back further goes in after those), oldest first, and the event
+   * before them. Only for a batch that reaches back in time: a device that reports out of order.
    */
-  async #splice(
-    events: readonly SyncEventRecord[],
-    head: number,
-    newIds: readonly number[],
-    chained: ChainedEvent[],
-  ): Promise<number> {
-    const newer: { id: number; prevId: number | null; at: number }[] = [];
+  async #newerThan(head: number, at: number): Promise<{ anchor: number | null; newer: RecordedLink[] }> {
+    const newer: RecordedLink[] = [];
     let anchor: number | null = head;
     while (anchor !== null && newer.length < SPLICE_MAX) {
       const r = await this.#db.get<Row>('SELECT prev_id, at FROM sync_events WHERE id = ?', [anchor]);
-      if (!r || num(r.at) <= events[0].at) break;
+      if (!r || num(r.at) <= at) break;
       newer.push({ id: anchor, prevId: numOrNull(r.prev_id), at: num(r.at) });
       anchor = numOrNull(r.prev_id);
     }
-    newer.reverse();
+    return { anchor, newer: newer.reverse() };
+  }
+
+  /**
+   * Links a device's new events (sorted by time) into its chain after `anchor`, merged by time with
+   * `newer` (recorded events, relinked where their predecessor changes; on equal times the
+   * recorded event stays first). Queues the new events in `chained`; returns the new head.
+   */
+  async #link(
+    events: readonly SyncEventRecord[],
+    anchor: number | null,
+    newer: readonly RecordedLink[],
+    newIds: readonly number[],
+    chained: ChainedEvent[],
+  ): Promise<number> {
     let prev = anchor;
     let i = 0;
     let j = 0;
     while (i < events.length || j < newer.length) {
-      // On equal timestamps the recorded event stays first.
       if (j < newer.length && (i === events.length || newer[j].at <= events[i].at)) {
         const e = newer[j++];
         if (e.prevId !== prev)
