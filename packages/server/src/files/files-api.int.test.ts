@@ -76,6 +76,27 @@ test('upload, download byte-identical, second upload makes version 2, delete and
   assert.equal(rj.version, 5);
 });
 
+test('an empty file uploads with or without a content type and downloads empty', async () => {
+  for (const [name, headers] of [
+    ['bare.txt', {}],
+    ['typed.txt', { 'content-type': 'application/octet-stream' }],
+  ] as const) {
+    const res = await t.request(`/api/v1/files/upload?path=/empty/${name}`, {
+      method: 'POST',
+      token: t.adminToken,
+      headers,
+      body: new Uint8Array(0),
+    });
+    assert.equal(res.status, 200, `${name}: ${await res.clone().text()}`);
+    const info = (await res.json()) as { size: number; contentHash: string };
+    assert.equal(info.size, 0);
+    assert.equal(info.contentHash, sha(new Uint8Array(0)));
+    const down = await t.request(`/api/v1/files/download?path=/empty/${name}`, { token: t.adminToken });
+    assert.equal(down.status, 200);
+    assert.equal((await down.arrayBuffer()).byteLength, 0);
+  }
+});
+
 test('Range requests, conditional GET and download by id', async () => {
   const data = randomBytes(200_000);
   const up = await upload('/range.bin', data);

@@ -88,7 +88,9 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
           : // Keep the socket when ingest stops early (a refused upload): the error answer must reach the client.
             {
               path: request.query.path,
-              stream: (request.body as Readable).iterator({ destroyOnReturn: false }),
+              // Fastify runs no parser for an empty body without a content type: no body at all.
+              stream:
+                (request.body as Readable | undefined)?.iterator({ destroyOnReturn: false }) ?? noBytes(),
             };
         const length = Number(request.headers['content-length']);
         const entry = await d.files.upload(space, path, stream, {
@@ -137,3 +139,5 @@ export function transferRoutes(d: TransferDeps): FastifyPluginAsync {
     );
   };
 }
+
+async function* noBytes(): AsyncGenerator<Uint8Array> {}
