@@ -77,7 +77,14 @@ async function pair(name: string, a: BenchDevice, b: BenchDevice): Promise<[stri
   return [ra, rb];
 }
 
-const sync = (d: BenchDevice, root: string): Promise<CliRun> => d.ok('sync', root);
+const sync = (d: BenchDevice, root: string): Promise<CliRun> => d.ok('sync', root, '--json');
+/** `ferry sync --json`'s pass report: counts, bytes and the milliseconds of each phase. */
+const report = (r: CliRun): { phases?: Record<string, number> } & Record<string, unknown> =>
+  JSON.parse(r.stdout) as { phases?: Record<string, number> } & Record<string, unknown>;
+const phases = (r: CliRun): string =>
+  Object.entries(report(r).phases ?? {})
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 const results: Record<string, unknown> = {};
 try {
@@ -116,8 +123,8 @@ try {
     bPullSeconds: m1b.seconds,
     aToServerToBSeconds: m1a.seconds + m1b.seconds,
     rsyncSeconds: r1,
-    aReport: m1a.stdout.trim(),
-    bReport: m1b.stdout.trim(),
+    aReport: report(m1a),
+    bReport: report(m1b),
     serverRssBeforeMiB: serverRssBefore / MiB,
     serverPeakRssAfterUploadMiB: serverPeakAfterUp / MiB,
     serverPeakRssMiB: serverPeak / MiB,
@@ -145,8 +152,8 @@ try {
     bPullSeconds: m2b.seconds,
     aToServerToBSeconds: m2a.seconds + m2b.seconds,
     rsyncSeconds: r2,
-    aReport: m2a.stdout.trim(),
-    bReport: m2b.stdout.trim(),
+    aReport: report(m2a),
+    bReport: report(m2b),
   };
 
   // 3 + 4. Edits of a 100 MB file synced on both; devices talk through the counting proxy.
@@ -174,17 +181,18 @@ try {
     const wire = proxy.total;
     if (sha(await readFile(bigB)) !== want) throw new Error(`${label}: B's file differs from A's`);
     const r = rsyncd ? await rsyncd.push(bigA) : null;
+    log(`${label}: A ${fmt.s(a.seconds)} (${phases(a)} ms), B ${fmt.s(b.seconds)} (${phases(b)} ms)`);
     log(
       `${label}: ${wire} B on the wire (A ${upA.up}↑ ${upA.down}↓), ${fmt.s(a.seconds + b.seconds)}; rsync ${r ? `${r.sent + r.received} B, ${fmt.s(r.seconds)}` : '—'}`,
     );
     return {
       wireBytes: wire,
-      aSync: { seconds: a.seconds, sent: upA.up, received: upA.down, report: a.stdout.trim() },
+      aSync: { seconds: a.seconds, sent: upA.up, received: upA.down, report: report(a) },
       bSync: {
         seconds: b.seconds,
         sent: proxy.up - upA.up,
         received: proxy.down - upA.down,
-        report: b.stdout.trim(),
+        report: report(b),
       },
       seconds: a.seconds + b.seconds,
       connections: proxy.connections,

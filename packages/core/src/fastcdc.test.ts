@@ -50,6 +50,28 @@ test('streaming in arbitrary pieces gives the same chunks as one buffer (determi
   assert.deepEqual(hashes(streamed), whole);
 });
 
+test('pushTransient: a caller that overwrites its buffer after each push still gets the same chunks', () => {
+  const data = seeded(6 * 1024 * 1024, 12);
+  const whole = hashes(chunkBuffer(data));
+  // Piece sizes around and far from maxSize, so both the joined and the in-place cuts run.
+  for (const sizes of [[2 * 1024 * 1024], [1000, 300_000, 50, 131_072, 1_500_000], [4096]]) {
+    const c = new Chunker();
+    // A Node Buffer, as read buffers are: its `slice` is a view, not a copy.
+    const reused = Buffer.alloc(Math.max(...sizes));
+    const streamed: string[] = [];
+    let pos = 0;
+    for (let i = 0; pos < data.length; i++) {
+      const n = Math.min(data.length - pos, sizes[i % sizes.length]);
+      reused.set(data.subarray(pos, pos + n));
+      streamed.push(...hashes(c.pushTransient(reused.subarray(0, n))));
+      reused.fill(0xaa);
+      pos += n;
+    }
+    streamed.push(...hashes(c.finish()));
+    assert.deepEqual(streamed, whole, `pieces of ${sizes.join(', ')} bytes`);
+  }
+});
+
 test('inserting 10 bytes into a 100 MB file changes at most 3 chunks', () => {
   const data = randomFillSync(Buffer.alloc(100 * 1024 * 1024));
   const before = new Set(hashes(chunkBuffer(data)));

@@ -105,7 +105,8 @@ const DRAIN_BYTES = 1024 * 1024;
 
 /**
  * Streaming chunker: push bytes in any pieces, get the same chunks as cutting the whole stream
- * at once. Emitted chunks are views that stay valid (they are never overwritten).
+ * at once. Emitted chunks are views, into a pushed piece or into bytes the chunker joined; the
+ * chunker never writes to either, so they stay valid for as long as the caller keeps its pieces.
  */
 export class Chunker {
   readonly #o: ChunkerOptions;
@@ -122,10 +123,23 @@ export class Chunker {
     if (data.length === 0) return [];
     this.#pending.push(data);
     this.#pendingBytes += data.length;
-    // Draining joins the pending pieces into one buffer; doing it per megabyte rather than per
-    // maxSize copies each byte about once instead of about twice.
+    // Draining joins pieces; doing it per megabyte rather than per maxSize keeps the joins few.
     if (this.#pendingBytes < Math.max(this.#o.maxSize, DRAIN_BYTES)) return [];
     return this.#drain(false);
+  }
+
+  /**
+   * Like `push`, for a caller that reuses `data`'s memory once this returns (a read buffer): the
+   * bytes the chunker keeps are copied out. The returned chunks are views into `data` as well, so
+   * they are only good until then.
+   */
+  pushTransient(data: Uint8Array): Uint8Array[] {
+    const out = this.push(data);
+    const last = this.#pending.length - 1;
+    // A copy: `slice` of a Node Buffer would be another view of the same memory.
+    if (last >= 0 && this.#pending[last].buffer === data.buffer)
+      this.#pending[last] = new Uint8Array(this.#pending[last]);
+    return out;
   }
 
   /** Ends the stream; returns the remaining chunks. */
@@ -135,11 +149,29 @@ export class Chunker {
 
   #drain(final: boolean): Uint8Array[] {
     if (this.#pendingBytes === 0) return [];
-    const buf =
-      this.#pending.length === 1 ? this.#pending[0] : concatBytes(this.#pending, this.#pendingBytes);
+    const max = this.#o.maxSize;
+    const pieces = this.#pending;
+    const last = pieces[pieces.length - 1];
     const out: Uint8Array[] = [];
+    let buf: Uint8Array;
     let pos = 0;
-    while (buf.length - pos >= this.#o.maxSize || (final && pos < buf.length)) {
+    if (pieces.length > 1 && last.length >= max) {
+      // Every cut that starts before the last piece is decided within maxSize bytes of its start,
+      // so only the earlier pieces plus maxSize bytes of the last one are joined; the rest of the
+      // last piece is cut in place (joining it all cost more than finding the cuts).
+      const head = this.#pendingBytes - last.length;
+      const joined = concatBytes([...pieces.slice(0, -1), last.subarray(0, max)], head + max);
+      while (pos < head) {
+        const cut = findCut(joined, pos, joined.length, this.#o);
+        out.push(joined.subarray(pos, cut));
+        pos = cut;
+      }
+      buf = last;
+      pos -= head;
+    } else {
+      buf = pieces.length === 1 ? pieces[0] : concatBytes(pieces, this.#pendingBytes);
+    }
+    while (buf.length - pos >= max || (final && pos < buf.length)) {
       const cut = findCut(buf, pos, buf.length, this.#o);
       out.push(buf.subarray(pos, cut));
       pos = cut;

@@ -4,7 +4,7 @@
 // the local path still holds exactly what the plan saw — otherwise it is left alone (the next pass
 // sends the local change and the server's conflict rule keeps both).
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import { mkdir, open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decompressChunk } from '@ferry/core/chunk-compressor';
@@ -17,6 +17,7 @@ import type { LocalEntry } from './tree-types.ts';
 export const TMP_DIR = '.ferry/tmp';
 const GET_BATCH = 1000;
 const GET_BYTES = 8 * 1024 * 1024;
+const sha256 = (data: Uint8Array) => hash('sha256', data);
 
 export interface DownloadJob {
   path: string;
@@ -61,15 +62,42 @@ export async function fetchChunks(
     await o.limiter?.take(body.length);
     for (const f of decodeFrames(body)) {
       const data = f.flags & FRAME_ZSTD ? decompressChunk(f.payload) : f.payload;
-      if (createHash('sha256').update(data).digest('hex') !== f.hash)
-        throw new Error(`chunk ${f.hash} from the server does not match its hash`);
+      if (sha256(data) !== f.hash) throw new Error(`chunk ${f.hash} from the server does not match its hash`);
       into.set(f.hash, data);
     }
   }
   return bytes;
 }
 
+/** A local source chunk did not hold its bytes on the fast path: assemble again, chunk by chunk. */
+class LocalSourceChanged extends Error {}
+
+const BLOCK = 4 * 1024 * 1024;
+const EARLY_SYNC = 16 * 1024 * 1024;
+
 export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Promise<DownloadOutcome> {
+  const fetchedBytes = { n: 0 };
+  try {
+    return await assemble(o, job, false, fetchedBytes);
+  } catch (e) {
+    if (!(e instanceof LocalSourceChanged)) throw e;
+    return assemble(o, job, true, fetchedBytes);
+  }
+}
+
+/**
+ * Writes the file into .ferry/tmp in 4 MiB blocks (two, used in turn: one is written while the
+ * next fills), reading runs of chunks that lie back to back in a local file with one read each.
+ * The fast path trusts local sources and checks the whole file's hash at the end; if that fails
+ * (a source changed since the scan) the `careful` pass checks every local chunk and fetches those
+ * that no longer match.
+ */
+async function assemble(
+  o: DownloaderOptions,
+  job: DownloadJob,
+  careful: boolean,
+  fetchedBytes: { n: number },
+): Promise<DownloadOutcome> {
   const refs = unpackRefs(job.refs);
   // Where each needed chunk can be read locally.
   const local = new Map<string, { diskPath: string; ref: ChunkRef }>();
@@ -78,67 +106,109 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
       if (!local.has(r.hash)) local.set(r.hash, { diskPath: s.diskPath, ref: r });
   const fetched = new Map<string, Uint8Array>();
   const have = o.have ?? new Map<string, Uint8Array>();
-  const need = [...new Set(refs.filter((r) => !local.has(r.hash) && !have.has(r.hash)).map((r) => r.hash))];
-  let bytesFetched = 0;
+  const fetchOne = async (hash: string): Promise<Uint8Array> => {
+    const one = new Map<string, Uint8Array>();
+    fetchedBytes.n += await fetchChunks(o, [hash], one);
+    return one.get(hash)!;
+  };
 
   const tmpDir = join(o.root, TMP_DIR);
   const tmp = join(tmpDir, `${randomUUID()}.ferry-tmp`);
-  const handles = new Map<string, FileHandle>();
+  const handles = new Map<string, FileHandle | null>();
+  const source = async (diskPath: string) => {
+    if (!handles.has(diskPath))
+      handles.set(diskPath, await open(join(o.root, diskPath), 'r').catch(() => null));
+    return handles.get(diskPath)!;
+  };
   const out = await inDir(tmpDir, () => open(tmp, 'w'));
+  let writing: Promise<unknown> = Promise.resolve();
+  let syncing: Promise<unknown> = Promise.resolve();
   try {
     const whole = createHash('sha256');
-    // Fetch in windows of ~8 MiB so memory stays bounded for big files.
-    let cursor = 0;
+    const size = refs.reduce((n, r) => n + r.size, 0);
+    const blocks = [Buffer.allocUnsafe(Math.min(BLOCK, size)), Buffer.allocUnsafe(Math.min(BLOCK, size))];
+    let turn = 0;
+    let block = blocks[0];
+    let fill = 0;
+    // Written data is flushed to disk in the background every 16 MiB, so that the final fsync has
+    // little left to wait for (100 MB: 260–380 ms written then synced, 160–170 ms overlapped).
+    let unsynced = 0;
+    const flush = async () => {
+      const b = block.subarray(0, fill);
+      whole.update(b);
+      await writing;
+      writing = out.write(b);
+      unsynced += fill;
+      if (unsynced >= EARLY_SYNC) {
+        unsynced = 0;
+        syncing = Promise.all([syncing, writing]).then(() => out.datasync());
+      }
+      turn ^= 1;
+      block = blocks[turn];
+      fill = 0;
+    };
+    // Chunks neither local nor handed in are fetched in windows of ~8 MiB, so memory stays bounded.
     const fillWindow = async (from: number) => {
       fetched.clear();
-      const want: string[] = [];
+      const want = new Set<string>();
       let bytes = 0;
       for (let i = from; i < refs.length && bytes < GET_BYTES; i++) {
         const r = refs[i];
-        if (!local.has(r.hash) && !have.has(r.hash) && !want.includes(r.hash)) {
-          want.push(r.hash);
+        if (!local.has(r.hash) && !have.has(r.hash) && !want.has(r.hash)) {
+          want.add(r.hash);
           bytes += r.size;
         }
       }
-      if (want.length) bytesFetched += await fetchChunks(o, want, fetched);
+      if (want.size) fetchedBytes.n += await fetchChunks(o, [...want], fetched);
     };
-    if (need.length) await fillWindow(0);
+    let usedLocal = false;
     for (let i = 0; i < refs.length; i++) {
       const r = refs[i];
-      let data: Uint8Array | undefined = fetched.get(r.hash) ?? have.get(r.hash);
-      const src = data ? undefined : local.get(r.hash);
-      if (src) {
-        let fh = handles.get(src.diskPath);
-        if (!fh) {
-          fh = await open(join(o.root, src.diskPath), 'r').catch(() => undefined);
-          if (fh) handles.set(src.diskPath, fh);
+      if (fill + r.size > block.length) await flush();
+      const src = local.get(r.hash);
+      const fh = src && (await source(src.diskPath));
+      if (src && fh) {
+        // The run of chunks that follow this one in the same file, as far as the block has room.
+        let j = i + 1;
+        let len = r.size;
+        for (; j < refs.length; j++) {
+          const next = local.get(refs[j].hash);
+          if (next?.diskPath !== src.diskPath || next.ref.offset !== src.ref.offset + len) break;
+          if (fill + len + refs[j].size > block.length) break;
+          len += refs[j].size;
         }
-        if (fh) {
-          const buf = Buffer.allocUnsafe(r.size);
-          const { bytesRead } = await fh.read(buf, 0, r.size, src.ref.offset);
-          if (bytesRead === r.size && createHash('sha256').update(buf).digest('hex') === r.hash) data = buf;
-        }
-        if (!data) {
-          // The local source changed since the scan: fetch this chunk after all.
-          local.delete(r.hash);
-          const one = new Map<string, Uint8Array>();
-          bytesFetched += await fetchChunks(o, [r.hash], one);
-          data = one.get(r.hash);
-        }
+        const { bytesRead } = await fh.read(block, fill, len, src.ref.offset);
+        if (careful) {
+          for (let k = i, at = fill; k < j; at += refs[k++].size) {
+            const c = refs[k];
+            if (at + c.size <= fill + bytesRead && sha256(block.subarray(at, at + c.size)) === c.hash)
+              continue;
+            local.delete(c.hash);
+            block.set(await fetchOne(c.hash), at);
+          }
+        } else if (bytesRead !== len) throw new LocalSourceChanged();
+        usedLocal = true;
+        fill += len;
+        i = j - 1;
+        continue;
       }
+      let data = have.get(r.hash) ?? fetched.get(r.hash);
       if (!data) {
-        if (i >= cursor) {
-          cursor = i;
-          await fillWindow(i);
-          data = fetched.get(r.hash);
-        }
-        if (!data) throw new Error(`chunk ${r.hash} of ${job.path} is unavailable`);
+        await fillWindow(i);
+        data = fetched.get(r.hash);
       }
-      whole.update(data);
-      await out.write(data);
+      // A chunk whose local source vanished, fetched on its own.
+      data ??= await fetchOne(r.hash);
+      block.set(data, fill);
+      fill += r.size;
     }
-    if (whole.digest('hex') !== job.contentHash)
+    if (fill > 0) await flush();
+    await writing;
+    await syncing;
+    if (whole.digest('hex') !== job.contentHash) {
+      if (!careful && usedLocal) throw new LocalSourceChanged();
       throw new Error(`downloaded content of ${job.path} does not match its hash`);
+    }
     await out.sync();
     await out.close();
     await utimes(tmp, new Date(job.mtime), new Date(job.mtime));
@@ -156,21 +226,23 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
             : now.size === expected.size && now.mtime === expected.mtime);
     if (!unchanged) {
       await unlink(tmp).catch(() => undefined);
-      return { written: false, bytesFetched };
+      return { written: false, bytesFetched: fetchedBytes.n };
     }
     await inDir(dirname(target), () => rename(tmp, target));
     const st = await statEntry(target);
     return {
       written: true,
-      bytesFetched,
+      bytesFetched: fetchedBytes.n,
       stat: st ? { size: st.size, mtime: st.mtime, ino: st.ino, stamp: st.stamp } : undefined,
     };
   } catch (e) {
+    await writing.catch(() => undefined);
+    await syncing.catch(() => undefined);
     await out.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw e;
   } finally {
-    for (const fh of handles.values()) await fh.close().catch(() => undefined);
+    for (const fh of handles.values()) await fh?.close().catch(() => undefined);
   }
 }
 

@@ -41,7 +41,11 @@ export interface PassReport extends PassStats {
   durationMs: number;
   rounds: number;
   message?: string;
+  /** Milliseconds spent in each phase, over all rounds: where a slow pass spent its time. */
+  phases: Record<Phase, number>;
 }
+
+export type Phase = 'pull' | 'scan' | 'local' | 'remote';
 
 const MAX_ROUNDS = 6;
 
@@ -139,12 +143,21 @@ export class SyncEngine {
     let message: string | undefined;
     let rounds = 0;
     let release: (() => Promise<void>) | undefined;
+    const phases: Record<Phase, number> = { pull: 0, scan: 0, local: 0, remote: 0 };
+    const timed = async <T>(phase: Phase, run: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await run();
+      } finally {
+        phases[phase] += performance.now() - t0;
+      }
+    };
     try {
       release = await acquireRootLock(this.root);
       await this.#cleanTmp();
       for (; rounds < MAX_ROUNDS; rounds++) {
-        await pullRemote(ctx.api, this.db, this.spaceId, { signal });
-        const local = await scanTree(this.root, this.db);
+        await timed('pull', () => pullRemote(ctx.api, this.db, this.spaceId, { signal }));
+        const local = await timed('scan', () => scanTree(this.root, this.db));
         const synced = this.db.synced();
         const p = plan({ synced, local, remote: this.db.remote(), allowMassDelete: this.#o.allowMassDelete });
         if (p.halt) {
@@ -158,8 +171,8 @@ export class SyncEngine {
         }
         const remoteOps = p.ops.filter((op) => op.type === 'upload' || op.type === 'deleteRemote');
         const localOps = p.ops.filter((op) => op.type !== 'upload' && op.type !== 'deleteRemote');
-        await executeLocalOps(ctx, localOps, local, synced);
-        await executeRemoteOps(ctx, remoteOps);
+        await timed('local', () => executeLocalOps(ctx, localOps, local, synced));
+        await timed('remote', () => executeRemoteOps(ctx, remoteOps));
       }
     } catch (e) {
       status = isOffline(e)
@@ -180,6 +193,12 @@ export class SyncEngine {
       durationMs: Math.round(performance.now() - started),
       rounds,
       message,
+      phases: {
+        pull: Math.round(phases.pull),
+        scan: Math.round(phases.scan),
+        local: Math.round(phases.local),
+        remote: Math.round(phases.remote),
+      },
     };
     await this.#record(report);
     return report;
