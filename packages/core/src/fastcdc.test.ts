@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomFillSync } from 'node:crypto';
-import { Chunker, DEFAULT_CHUNKER, chunkBuffer } from './fastcdc.ts';
+import { Chunker, DEFAULT_CHUNKER, chunkBuffer, chunkReads } from './fastcdc.ts';
 
 const hashes = (chunks: Uint8Array[]) => chunks.map((c) => createHash('sha256').update(c).digest('hex'));
 
@@ -50,26 +50,37 @@ test('streaming in arbitrary pieces gives the same chunks as one buffer (determi
   assert.deepEqual(hashes(streamed), whole);
 });
 
-test('pushTransient: a caller that overwrites its buffer after each push still gets the same chunks', () => {
+test('chunkReads gives the same chunks and bytes as one buffer, whatever the read sizes', async () => {
   const data = seeded(6 * 1024 * 1024, 12);
   const whole = hashes(chunkBuffer(data));
-  // Piece sizes around and far from maxSize, so both the joined and the in-place cuts run.
-  for (const sizes of [[2 * 1024 * 1024], [1000, 300_000, 50, 131_072, 1_500_000], [4096]]) {
-    const c = new Chunker();
-    // A Node Buffer, as read buffers are: its `slice` is a view, not a copy.
-    const reused = Buffer.alloc(Math.max(...sizes));
-    const streamed: string[] = [];
+  // Reads far above, around and below maxSize, short reads included (fewer bytes than asked).
+  for (const [readSize, short] of [
+    [2 * 1024 * 1024, 0],
+    [300_000, 77_777],
+    [4096, 1000],
+  ]) {
+    const got: string[] = [];
+    const seen: Uint8Array[] = [];
     let pos = 0;
-    for (let i = 0; pos < data.length; i++) {
-      const n = Math.min(data.length - pos, sizes[i % sizes.length]);
-      reused.set(data.subarray(pos, pos + n));
-      streamed.push(...hashes(c.pushTransient(reused.subarray(0, n))));
-      reused.fill(0xaa);
-      pos += n;
-    }
-    streamed.push(...hashes(c.finish()));
-    assert.deepEqual(streamed, whole, `pieces of ${sizes.join(', ')} bytes`);
+    let reads = 0;
+    await chunkReads({
+      readSize,
+      read: (into) => {
+        const n = Math.min(data.length - pos, reads++ % 3 === 2 && short ? short : into.length);
+        into.set(data.subarray(pos, pos + n));
+        pos += n;
+        return Promise.resolve(n);
+      },
+      onData: (b) => seen.push(b.slice()),
+      // Hashed during the call: the view is reused afterwards.
+      onChunk: (c) => got.push(...hashes([c])),
+    });
+    assert.deepEqual(got, whole, `reads of ${readSize} bytes`);
+    assert.deepEqual(Buffer.concat(seen), Buffer.from(data));
   }
+  const none: Uint8Array[] = [];
+  await chunkReads({ readSize: 1024, read: () => Promise.resolve(0), onChunk: (c) => none.push(c) });
+  assert.equal(none.length, 0);
 });
 
 test('inserting 10 bytes into a 100 MB file changes at most 3 chunks', () => {

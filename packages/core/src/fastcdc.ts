@@ -128,20 +128,6 @@ export class Chunker {
     return this.#drain(false);
   }
 
-  /**
-   * Like `push`, for a caller that reuses `data`'s memory once this returns (a read buffer): the
-   * bytes the chunker keeps are copied out. The returned chunks are views into `data` as well, so
-   * they are only good until then.
-   */
-  pushTransient(data: Uint8Array): Uint8Array[] {
-    const out = this.push(data);
-    const last = this.#pending.length - 1;
-    // A copy: `slice` of a Node Buffer would be another view of the same memory.
-    if (last >= 0 && this.#pending[last].buffer === data.buffer)
-      this.#pending[last] = new Uint8Array(this.#pending[last]);
-    return out;
-  }
-
   /** Ends the stream; returns the remaining chunks. */
   finish(): Uint8Array[] {
     return this.#drain(true);
@@ -180,6 +166,58 @@ export class Chunker {
     this.#pending = rest.length > 0 ? [rest] : [];
     this.#pendingBytes = rest.length;
     return out;
+  }
+}
+
+/** How `chunkReads` reads and what it reports. */
+export interface ChunkReadsOptions {
+  /** Bytes per read. */
+  readSize: number;
+  /** Fills `into` from its start; resolves to the byte count, 0 at the end of the stream. */
+  read(into: Uint8Array): Promise<number>;
+  /** Every byte of the stream once, in order (for a whole-stream hash). */
+  onData?(bytes: Uint8Array): void;
+  /** Each chunk in order, as a view that is only valid during the call. */
+  onChunk(chunk: Uint8Array): void;
+  chunker?: ChunkerOptions;
+}
+
+/**
+ * Cuts a stream read into two buffers that are used in turn: the next read is in flight while the
+ * bytes of the last one are cut, nothing is allocated per read, and the bytes still uncut at the
+ * end of one buffer (fewer than maxSize) are copied in front of the next buffer's data instead of
+ * joining pieces. The same chunks as `Chunker`.
+ */
+export async function chunkReads(o: ChunkReadsOptions): Promise<void> {
+  const options = o.chunker ?? DEFAULT_CHUNKER;
+  validateChunkerOptions(options);
+  const max = options.maxSize;
+  // [0, max) holds the carried-over bytes, [max, max + readSize) the bytes read.
+  const buffers = [new Uint8Array(max + o.readSize), new Uint8Array(max + o.readSize)];
+  let turn = 0;
+  let carry = new Uint8Array(0);
+  let reading = o.read(buffers[0].subarray(max));
+  for (;;) {
+    const n = await reading;
+    const buf = buffers[turn];
+    const start = max - carry.length;
+    buf.set(carry, start);
+    const end = max + n;
+    const final = n === 0;
+    if (!final) {
+      turn ^= 1;
+      // The other buffer is free: its carry was just copied out.
+      reading = o.read(buffers[turn].subarray(max));
+      o.onData?.(buf.subarray(max, end));
+    }
+    let pos = start;
+    while (end - pos >= max || (final && pos < end)) {
+      const cut = findCut(buf, pos, end, options);
+      o.onChunk(buf.subarray(pos, cut));
+      pos = cut;
+    }
+    if (final) return;
+    carry = buf.subarray(pos, end);
   }
 }
 

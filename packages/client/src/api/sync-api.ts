@@ -131,21 +131,34 @@ async function readAll(res: Response): Promise<Uint8Array> {
   return parts.length === 1 ? parts[0] : concatBytes(parts, total);
 }
 
+/**
+ * Frames as body parts: each frame's header, then its payload as is. A fetch that takes byte parts
+ * (see Transport.takesByteParts) writes them to the socket without joining them into one body.
+ */
+export function frameParts(frames: ChunkFrame[]): Uint8Array[] {
+  const headers = new Uint8Array(frames.length * FRAME_HEADER);
+  const view = new DataView(headers.buffer);
+  const parts: Uint8Array[] = [];
+  frames.forEach((f, i) => {
+    const at = i * FRAME_HEADER;
+    unhex(f.hash, headers, at);
+    headers[at + 32] = f.flags;
+    view.setUint32(at + 33, f.payload.length);
+    parts.push(headers.subarray(at, at + FRAME_HEADER), f.payload);
+  });
+  return parts;
+}
+
 /** Packs frames into one request/response body. */
 export function encodeFrames(frames: ChunkFrame[]): Uint8Array {
-  let total = 0;
-  for (const f of frames) total += FRAME_HEADER + f.payload.length;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const f of frames) {
-    unhex(f.hash, out, at);
-    out[at + 32] = f.flags;
-    view.setUint32(at + 33, f.payload.length);
-    out.set(f.payload, at + FRAME_HEADER);
-    at += FRAME_HEADER + f.payload.length;
-  }
-  return out;
+  return joinParts(frameParts(frames));
+}
+
+function joinParts(parts: Uint8Array[]): Uint8Array {
+  return concatBytes(
+    parts,
+    parts.reduce((n, p) => n + p.length, 0),
+  );
 }
 
 /** Splits a framed body back into frames (payloads are views into `body`). */
@@ -187,9 +200,10 @@ export class SyncApi {
   }
 
   /** Uploads a framed body of chunks; the server verifies every hash. Safe to repeat. */
-  async uploadChunks(body: Uint8Array, signal?: AbortSignal): Promise<void> {
+  /** Uploads framed chunks: one body, or its parts (`frameParts`), sent without a join when the fetch can. */
+  async uploadChunks(body: Uint8Array | Uint8Array[], signal?: AbortSignal): Promise<void> {
     const res = await this.#t.request('POST', '/api/v1/chunks', {
-      body,
+      body: Array.isArray(body) && !this.#t.takesByteParts ? joinParts(body) : body,
       headers: { 'content-type': CHUNK_FRAMES_TYPE },
       idempotent: true,
       signal,

@@ -52,8 +52,11 @@ export interface RequestOptions {
   query?: Record<string, QueryValue>;
   /** Serialized as JSON with content-type application/json. */
   json?: unknown;
-  /** A raw body; a ReadableStream body is never retried (it cannot be replayed). */
-  body?: BodyInit | Uint8Array;
+  /**
+   * A raw body; a ReadableStream body is never retried (it cannot be replayed). Byte parts only
+   * when `takesByteParts`.
+   */
+  body?: BodyInit | Uint8Array | Uint8Array[];
   headers?: Record<string, string>;
   /** Send the bearer token and refresh on 401 (default true). */
   auth?: boolean;
@@ -122,6 +125,11 @@ export class Transport {
   readonly baseUrl: string;
   readonly tokens: TokenStore;
   readonly retry: RetryOptions;
+  /**
+   * The fetch takes a body of byte parts (an array of Uint8Array) and writes them as they are: a
+   * function marked `takesByteParts`, such as the Node CLI's httpFetch. Standard fetches do not.
+   */
+  readonly takesByteParts: boolean;
   readonly #fetch: typeof fetch;
   readonly #onSessionChange: ((s: Session | null) => void) | undefined;
   readonly #refreshSkewMs: number;
@@ -132,6 +140,7 @@ export class Transport {
     // Bind: calling an unbound window.fetch throws "Illegal invocation" in browsers.
     const f = options.fetch ?? globalThis.fetch;
     this.#fetch = f.bind(globalThis);
+    this.takesByteParts = (f as { takesByteParts?: boolean }).takesByteParts === true;
     this.tokens = options.tokens ?? new MemoryTokenStore();
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#onSessionChange = options.onSessionChange;

@@ -4,11 +4,11 @@
 // scan is reported back instead of being sent half-old. Chunks already on the server are never re-sent,
 // which is what makes an interrupted upload resume where it stopped.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeFrames, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
+import { frameParts, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
 import { looksIncompressible } from '@ferry/core/entropy';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
@@ -41,6 +41,9 @@ export interface UploadReport {
 }
 
 const MISSING_BATCH = 10_000;
+/** Bytes read at once from a file whose missing chunks lie back to back. */
+const RUN_BYTES = 4 * 1024 * 1024;
+const sha256 = (data: Uint8Array) => hash('sha256', data);
 const FILES_IN_FLIGHT = 8;
 
 export async function uploadMissingChunks(
@@ -86,14 +89,16 @@ export async function uploadMissingChunks(
   let pending = 0;
   const flush = async () => {
     if (frames.length === 0) return;
-    const body = encodeFrames(frames);
+    // The payloads go to the socket as they are (no joined copy of the body).
+    const parts = frameParts(frames);
+    const size = pending;
     frames = [];
     pending = 0;
-    await o.limiter?.take(body.length);
-    const p = api.uploadChunks(body, o.signal).then(
+    await o.limiter?.take(size);
+    const p = api.uploadChunks(parts, o.signal).then(
       () => {
-        report.bytesSent += body.length;
-        o.onBytes?.(body.length);
+        report.bytesSent += size;
+        o.onBytes?.(size);
       },
       (e: unknown) => {
         failure ??= e;
@@ -121,10 +126,25 @@ export async function uploadMissingChunks(
       }
       try {
         let tryZstd = true;
-        for (const c of list) {
-          const buf = Buffer.allocUnsafe(c.size);
-          const bytesRead = await fh.read(buf, c.offset);
-          if (bytesRead !== c.size || createHash('sha256').update(buf).digest('hex') !== c.hash) {
+        let run: Buffer = Buffer.alloc(0);
+        let runStart = 0;
+        let runEnd = 0;
+        for (let i = 0; i < list.length; i++) {
+          const c = list[i];
+          if (c.offset < runStart || c.offset + c.size > runEnd) {
+            // One read for the run of chunks that lie back to back from here, up to RUN_BYTES.
+            let end = c.offset + c.size;
+            for (let j = i + 1; j < list.length && list[j].offset === end; j++) {
+              if (end + list[j].size - c.offset > RUN_BYTES) break;
+              end += list[j].size;
+            }
+            run = Buffer.allocUnsafe(end - c.offset);
+            const got = await fh.read(run, c.offset);
+            runStart = c.offset;
+            runEnd = c.offset + got;
+          }
+          const buf = run.subarray(c.offset - runStart, c.offset - runStart + c.size);
+          if (c.offset + c.size > runEnd || sha256(buf) !== c.hash) {
             report.changed.add(item.key);
             break;
           }

@@ -4,7 +4,7 @@
 import { createHash, hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
+import { Chunker, chunkReads, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { manifestIdOf, packRefs } from './chunk-refs.ts';
 
 export interface HashedFile {
@@ -27,9 +27,9 @@ export const SMALL_FILE = 256 * 1024;
 const sha256 = (data: Uint8Array) => hash('sha256', data);
 
 /**
- * Bigger files are read in 2 MiB pieces into two buffers used in turn: the next piece is read on
- * the thread pool while this one is hashed and cut, and no piece allocates (a fresh buffer per read
- * cost more in page faults and garbage collection than the hashing). `sizeHint` (the size a stat
+ * Bigger files are read in 2 MiB pieces into two reused buffers (chunkReads), the next piece read
+ * on the thread pool while this one is hashed and cut: a fresh buffer per read, and joining pieces,
+ * cost more in page faults and garbage collection than the hashing. `sizeHint` (the size a stat
  * saw) sizes the buffers for files smaller than a piece; the file is still read until EOF.
  */
 export async function hashFile(file: string, sizeHint?: number): Promise<HashedFile> {
@@ -37,26 +37,17 @@ export async function hashFile(file: string, sizeHint?: number): Promise<HashedF
   const fh = await open(file, 'r');
   try {
     const whole = createHash('sha256');
-    const chunker = new Chunker(DEFAULT_CHUNKER);
     const refs: { hash: string; size: number }[] = [];
-    const add = (c: Uint8Array) => refs.push({ hash: sha256(c), size: c.length });
-    const cap = sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint + 1));
-    const buffers = [Buffer.allocUnsafe(cap), Buffer.allocUnsafe(cap)];
     let size = 0;
-    let turn = 0;
-    let reading = fh.read(buffers[0], 0, cap, null);
-    for (;;) {
-      const { bytesRead, buffer } = await reading;
-      if (bytesRead === 0) break;
-      turn ^= 1;
-      reading = fh.read(buffers[turn], 0, cap, null);
-      const piece = buffer.subarray(0, bytesRead);
-      size += bytesRead;
-      whole.update(piece);
-      // Chunks are hashed before the buffer is read into again.
-      for (const c of chunker.pushTransient(piece)) add(c);
-    }
-    for (const c of chunker.finish()) add(c);
+    await chunkReads({
+      readSize: sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint + 1)),
+      read: async (into) => (await fh.read(into, 0, into.length, null)).bytesRead,
+      onData: (bytes) => {
+        size += bytes.length;
+        whole.update(bytes);
+      },
+      onChunk: (c) => refs.push({ hash: sha256(c), size: c.length }),
+    });
     const packed = packRefs(refs);
     return { size, contentHash: whole.digest('hex'), refs: packed, manifestId: manifestIdOf(packed) };
   } finally {

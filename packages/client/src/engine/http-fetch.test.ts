@@ -4,7 +4,9 @@ import http from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { httpFetch } from './http-fetch.ts';
-import { Transport } from '../api/transport.ts';
+import { MemoryTokenStore, Transport } from '../api/transport.ts';
+import type { Session } from '../api/types.ts';
+import { encodeFrames, frameParts, SyncApi } from '../api/sync-api.ts';
 
 async function withServer(handler: http.RequestListener, fn: (base: string) => Promise<void>): Promise<void> {
   const server = http.createServer(handler);
@@ -116,6 +118,44 @@ test('httpFetch response bodies: a big chunked body arrives whole; a body cut of
       assert.deepEqual(Buffer.from(await r.arrayBuffer()), big);
       const cut = await httpFetch(`${base}/cut`);
       await assert.rejects(cut.arrayBuffer());
+    },
+  );
+});
+
+test('chunk frames go out as byte parts through httpFetch and joined through a standard fetch, the same bytes', async () => {
+  const bodies: { sha: string; length: string | undefined }[] = [];
+  await withServer(
+    async (req, res) => {
+      const hash = createHash('sha256');
+      for await (const piece of req) hash.update(piece as Buffer);
+      bodies.push({ sha: hash.digest('hex'), length: req.headers['content-length'] });
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    },
+    async (base) => {
+      const frames = Array.from({ length: 300 }, (_, i) => {
+        const payload = randomBytes(1 + ((i * 7919) % 40_000));
+        return { hash: createHash('sha256').update(payload).digest('hex'), flags: 0, payload };
+      });
+      const want = encodeFrames(frames);
+      for (const f of [httpFetch, fetch]) {
+        const session = {
+          accessToken: 't',
+          refreshToken: 'r',
+          accessExpiresAt: Date.now() + 3_600_000,
+          deviceId: 'd',
+          user: {} as Session['user'],
+        };
+        const api = new SyncApi(
+          new Transport({ baseUrl: base, fetch: f, tokens: new MemoryTokenStore(session) }),
+        );
+        await api.uploadChunks(frameParts(frames));
+      }
+      const sha = createHash('sha256').update(want).digest('hex');
+      assert.deepEqual(bodies, [
+        { sha, length: String(want.length) },
+        { sha, length: String(want.length) },
+      ]);
     },
   );
 });

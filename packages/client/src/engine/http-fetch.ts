@@ -16,7 +16,7 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-export const httpFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+const nodeFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
   if (input instanceof Request) return fetch(input, init); // not used by our transport
   const url = new URL(input);
   const signal = init.signal ?? undefined;
@@ -48,6 +48,9 @@ export const httpFetch = ((input: string | URL | Request, init: RequestInit = {}
     writeBody(req, init.body);
   });
 }) as typeof fetch;
+
+/** The fetch; it also takes a body of byte parts (an array of Uint8Array), written without a join. */
+export const httpFetch = Object.assign(nodeFetch, { takesByteParts: true });
 
 /**
  * The response body as a web stream of pieces of about 1 MiB: socket reads are 64 KiB, and every
@@ -106,8 +109,19 @@ function coalesced(res: http.IncomingMessage, pieceBytes = 1024 * 1024): Readabl
   );
 }
 
-function writeBody(req: http.ClientRequest, body: RequestInit['body']): void {
+function writeBody(req: http.ClientRequest, body: RequestInit['body'] | Uint8Array[]): void {
   if (body === undefined || body === null) return void req.end();
+  if (Array.isArray(body)) {
+    req.setHeader(
+      'content-length',
+      body.reduce((n, p) => n + p.length, 0),
+    );
+    // Corked: the parts leave in one writev instead of a syscall each.
+    req.cork();
+    for (const p of body) req.write(p);
+    req.uncork();
+    return void req.end();
+  }
   if (typeof body === 'string' || body instanceof Uint8Array) return void req.end(body);
   if (body instanceof ArrayBuffer) return void req.end(new Uint8Array(body));
   if (body instanceof ReadableStream) {
