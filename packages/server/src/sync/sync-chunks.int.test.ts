@@ -148,3 +148,27 @@ void test('a commit may not reference chunks the caller cannot see', async () =>
   ]);
   assert.equal(lie.body.error?.code, 'SIZE_MISMATCH');
 });
+
+void test('an upload of many small chunks shares fsyncs: 1,000 chunks of 2 KiB in far fewer rounds than 8 at a time', async () => {
+  const store = t.server.services.content.chunkStore as unknown as {
+    stats: { batches: number; records: number };
+  };
+  const before = { ...store.stats };
+  const pieces = Array.from({ length: 1000 }, () => {
+    const data = randomBytes(2048);
+    return { hash: sha256(data), size: data.length, data };
+  });
+  const up = await uploadChunks(t, alice.token, pieces);
+  assert.equal(up.status, 200);
+  assert.deepEqual(await up.json(), { stored: 1000, received: 1000 });
+  assert.deepEqual(
+    await missing(
+      alice.token,
+      pieces.map((p) => p.hash),
+    ),
+    [],
+  );
+  const batches = store.stats.batches - before.batches;
+  assert.equal(store.stats.records - before.records, 1000);
+  assert.ok(batches <= 40, `1,000 chunks took ${batches} fsync rounds`);
+});
