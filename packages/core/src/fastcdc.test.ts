@@ -50,6 +50,21 @@ test('streaming in arbitrary pieces gives the same chunks as one buffer (determi
   assert.deepEqual(hashes(streamed), whole);
 });
 
+test('chunks cut from a stream of socket-sized pieces hold only their own bytes', () => {
+  const data = seeded(4 * 1024 * 1024, 13);
+  const c = new Chunker();
+  const got: Uint8Array[] = [];
+  // Each piece in its own buffer, as socket reads arrive.
+  for (let pos = 0; pos < data.length; pos += 65536) got.push(...c.push(data.slice(pos, pos + 65536)));
+  got.push(...c.finish());
+  assert.deepEqual(hashes(got), hashes(chunkBuffer(data)));
+  for (const chunk of got)
+    assert.ok(
+      chunk.buffer.byteLength <= 65536 || chunk.buffer.byteLength === chunk.length,
+      'a chunk pins a joined buffer',
+    );
+});
+
 test('chunkReads gives the same chunks and bytes as one buffer, whatever the read sizes', async () => {
   const data = seeded(6 * 1024 * 1024, 12);
   const whole = hashes(chunkBuffer(data));
