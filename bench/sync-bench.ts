@@ -5,10 +5,11 @@
 //   3. a 10-byte insert in the middle of a 100 MB file synced on both: every byte on the wire
 //      (a counting TCP proxy sits between the devices and the server) and A's + B's sync time;
 //   4. a 1 MiB overwrite in that file: the same;
+//   3b, 4b. the same two edits with both daemons running, from the edit until B has A's bytes;
 //   5. both daemons running: a new 1 KB file on A until it is on B with the right bytes, 20 tries;
 //   6. the server's peak RSS (VmHWM) over workload 1 and an idle daemon's RSS.
 //
-//   npm exec -- node bench/sync-bench.ts
+//   npm exec -- node bench/sync-bench.ts      (DAEMON_VERBOSE=1: daemons log their passes)
 
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -217,6 +218,54 @@ try {
     }
   });
 
+  // 3b + 4b. The same edits with both daemons running (as Syncthing's figures were taken): from the
+  // edit on A until B's file holds A's bytes, and the bytes on the wire meanwhile.
+  const dA3 = Aw.startDaemon(a3);
+  const dB3 = Bw.startDaemon(b3);
+  await new Promise((r) => setTimeout(r, 1500)); // both connected and idle
+  // B's file is replaced by a rename of a verified temp file, so the first stat that shows A's size
+  // under a new inode is the moment B has the bytes; the content is checked afterwards (untimed:
+  // reading 100 MB here took as long as the sync).
+  const daemonRun = async (label: string, edit: () => Promise<number>) => {
+    const was = await stat(bigB);
+    proxy.reset();
+    const t0 = performance.now();
+    const size = await edit();
+    let seconds: number;
+    for (let seen = was.ino; ;) {
+      const st = await stat(bigB).catch(() => null);
+      if (st && st.ino !== seen && st.size === size) {
+        seen = st.ino;
+        seconds = (performance.now() - t0) / 1000;
+        if (sha(await readFile(bigB)) === sha(await readFile(bigA))) break;
+      }
+      if (performance.now() - t0 > 30_000)
+        throw new Error(`${label}: the daemons did not sync the edit in 30 s`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const wire = proxy.total;
+    log(`${label}, daemons: on B ${fmt.s(seconds)} after the edit began, ${wire} B on the wire`);
+    return { seconds, wireBytes: wire };
+  };
+  const cur = await readFile(bigA);
+  const mid = (cur.length >> 1) + 4096;
+  const inserted = Buffer.concat([cur.subarray(0, mid), Buffer.from('abcdefghij'), cur.subarray(mid)]);
+  results.insertDaemons = await daemonRun('10-byte insert', async () => {
+    await writeFile(bigA, inserted);
+    return inserted.length;
+  });
+  const patch = randomStream(MiB, 4321);
+  results.overwriteDaemons = await daemonRun('1 MiB overwrite', async () => {
+    const fh = await open(bigA, 'r+');
+    try {
+      await fh.write(patch, 0, MiB, 61_000_003);
+    } finally {
+      await fh.close();
+    }
+    return inserted.length;
+  });
+  for (const p of [dA3, dB3]) p.kill('SIGTERM');
+
   // 5 + 6. Both daemons running: latency of a new 1 KB file A → B, then the idle daemon's RSS.
   const [a5, b5] = await pair('bench-latency', A, B);
   let daemonLog = '';
@@ -289,6 +338,12 @@ try {
   row('  of which A ↔ server', ow.aSync.sent + ow.aSync.received, kib, 1.25e6, ow.rsync?.bytes ?? null);
   row('  of which server ↔ B', ow.bSync.sent + ow.bSync.received, kib, 1.25e6, ow.rsync?.bytes ?? null);
   row('1 MiB overwrite, A + B sync', ow.seconds, fmt.s, 0.3, ow.rsync?.seconds ?? null);
+  // With daemons: no process start-ups; the watcher's debounce and the realtime push are in it.
+  const insD = results.insertDaemons as { seconds: number; wireBytes: number };
+  const owD = results.overwriteDaemons as { seconds: number; wireBytes: number };
+  row('10-byte insert, daemons, edit → on B', insD.seconds, fmt.s, 0.5, ins.rsync?.seconds ?? null);
+  row('  wire bytes (reports, pushes too)', insD.wireBytes, kib, 128 * 1024, ins.rsync?.bytes ?? null);
+  row('1 MiB overwrite, daemons, edit → on B', owD.seconds, fmt.s, 0.3, ow.rsync?.seconds ?? null);
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   row('new 1 KB file A → B, p50', p50, ms, 100, null);
   row('new 1 KB file A → B, max', maxLat, ms, 250, null);

@@ -50,10 +50,14 @@ export class BenchDevice {
 
   /** `ferry daemon DIR` in the background; returns the process (its pid is the Node 24 process). */
   startDaemon(dir: string, log: (s: string) => void = () => undefined): ChildProcess {
-    const p = spawn(process.execPath, [MAIN, 'daemon', dir, '--quiet'], {
-      env: this.env(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      process.execPath,
+      [MAIN, 'daemon', dir, ...(process.env.DAEMON_VERBOSE ? [] : ['--quiet'])],
+      {
+        env: this.env(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     p.stdout.on('data', (d: Buffer) => log(d.toString()));
     p.stderr.on('data', (d: Buffer) => log(d.toString()));
     this.daemons.push(p);
