@@ -2,7 +2,6 @@
 // Boundaries depend only on the bytes near them, so an insertion changes only the chunks around it.
 // Pure TypeScript on Uint8Array: the same code cuts files on the server, in the engine and in the browser.
 
-
 export interface ChunkerOptions {
   /** Smallest chunk, except for the last one of a stream. */
   minSize: number;
