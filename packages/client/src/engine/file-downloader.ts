@@ -8,7 +8,7 @@ import { createHash, hash, randomUUID } from 'node:crypto';
 import { mkdir, open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decompressChunk } from '@ferry/core/chunk-compressor';
-import { decodeFrames, FRAME_ZSTD, type SyncApi } from '../api/sync-api.ts';
+import { FRAME_ZSTD, type SyncApi } from '../api/sync-api.ts';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs, type ChunkRef } from './chunk-refs.ts';
 import { statEntry } from './scanner.ts';
@@ -56,11 +56,11 @@ export async function fetchChunks(
 ): Promise<number> {
   let bytes = 0;
   for (let i = 0; i < hashes.length; i += GET_BATCH) {
-    const body = await o.api.getChunks(hashes.slice(i, i + GET_BATCH), { compress: true, signal: o.signal });
-    bytes += body.length;
-    o.onBytes?.(body.length);
-    await o.limiter?.take(body.length);
-    for (const f of decodeFrames(body)) {
+    const got = await o.api.getChunks(hashes.slice(i, i + GET_BATCH), { compress: true, signal: o.signal });
+    bytes += got.bytes;
+    o.onBytes?.(got.bytes);
+    await o.limiter?.take(got.bytes);
+    for (const f of got.frames) {
       const data = f.flags & FRAME_ZSTD ? decompressChunk(f.payload) : f.payload;
       if (sha256(data) !== f.hash) throw new Error(`chunk ${f.hash} from the server does not match its hash`);
       into.set(f.hash, data);
