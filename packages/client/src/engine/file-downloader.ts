@@ -49,19 +49,22 @@ export interface DownloaderOptions {
   have?: Map<string, Uint8Array>;
 }
 
+/** Fetches chunks (hash → size) into `into`, each verified; resolves to the bytes received. */
 export async function fetchChunks(
   o: DownloaderOptions,
-  hashes: string[],
+  chunks: Map<string, number>,
   into: Map<string, Uint8Array>,
 ): Promise<number> {
   let bytes = 0;
+  const hashes = [...chunks.keys()];
   for (let i = 0; i < hashes.length; i += GET_BATCH) {
     const got = await o.api.getChunks(hashes.slice(i, i + GET_BATCH), { compress: true, signal: o.signal });
     bytes += got.bytes;
     o.onBytes?.(got.bytes);
     await o.limiter?.take(got.bytes);
     for (const f of got.frames) {
-      const data = f.flags & FRAME_ZSTD ? decompressChunk(f.payload) : f.payload;
+      const data =
+        f.flags & FRAME_ZSTD ? decompressChunk(f.payload, undefined, chunks.get(f.hash)) : f.payload;
       if (sha256(data) !== f.hash) throw new Error(`chunk ${f.hash} from the server does not match its hash`);
       into.set(f.hash, data);
     }
@@ -106,9 +109,9 @@ async function assemble(
       if (!local.has(r.hash)) local.set(r.hash, { diskPath: s.diskPath, ref: r });
   const fetched = new Map<string, Uint8Array>();
   const have = o.have ?? new Map<string, Uint8Array>();
-  const fetchOne = async (hash: string): Promise<Uint8Array> => {
+  const fetchOne = async ({ hash, size }: ChunkRef): Promise<Uint8Array> => {
     const one = new Map<string, Uint8Array>();
-    fetchedBytes.n += await fetchChunks(o, [hash], one);
+    fetchedBytes.n += await fetchChunks(o, new Map([[hash, size]]), one);
     return one.get(hash)!;
   };
 
@@ -150,16 +153,16 @@ async function assemble(
     // Chunks neither local nor handed in are fetched in windows of ~8 MiB, so memory stays bounded.
     const fillWindow = async (from: number) => {
       fetched.clear();
-      const want = new Set<string>();
+      const want = new Map<string, number>();
       let bytes = 0;
       for (let i = from; i < refs.length && bytes < GET_BYTES; i++) {
         const r = refs[i];
         if (!local.has(r.hash) && !have.has(r.hash) && !want.has(r.hash)) {
-          want.add(r.hash);
+          want.set(r.hash, r.size);
           bytes += r.size;
         }
       }
-      if (want.size) fetchedBytes.n += await fetchChunks(o, [...want], fetched);
+      if (want.size) fetchedBytes.n += await fetchChunks(o, want, fetched);
     };
     let usedLocal = false;
     for (let i = 0; i < refs.length; i++) {
@@ -184,7 +187,7 @@ async function assemble(
             if (at + c.size <= fill + bytesRead && sha256(block.subarray(at, at + c.size)) === c.hash)
               continue;
             local.delete(c.hash);
-            block.set(await fetchOne(c.hash), at);
+            block.set(await fetchOne(c), at);
           }
         } else if (bytesRead !== len) throw new LocalSourceChanged();
         usedLocal = true;
@@ -198,7 +201,7 @@ async function assemble(
         data = fetched.get(r.hash);
       }
       // A chunk whose local source vanished, fetched on its own.
-      data ??= await fetchOne(r.hash);
+      data ??= await fetchOne(r);
       block.set(data, fill);
       fill += r.size;
     }

@@ -254,14 +254,14 @@ async function runDownloads(
         await downloadOne(g[0]);
         continue;
       }
-      const hashes = new Set<string>();
+      const chunks = new Map<string, number>();
       for (const op of g) {
         const refs = manifests.get(op.remote.manifestId ?? '');
-        if (refs) for (const ref of unpackRefs(refs)) hashes.add(ref.hash);
+        if (refs) for (const ref of unpackRefs(refs)) chunks.set(ref.hash, ref.size);
       }
       const have = new Map<string, Uint8Array>();
-      if (hashes.size) {
-        const n = await fetchChunks(transfer, [...hashes], have);
+      if (chunks.size) {
+        const n = await fetchChunks(transfer, chunks, have);
         ctx.stats.bytesDown += n;
       }
       let i = 0;
