@@ -112,7 +112,9 @@ async function assemble(
   const fetchOne = async ({ hash, size }: ChunkRef): Promise<Uint8Array> => {
     const one = new Map<string, Uint8Array>();
     fetchedBytes.n += await fetchChunks(o, new Map([[hash, size]]), one);
-    return one.get(hash)!;
+    const data = one.get(hash);
+    if (!data) throw new Error(`chunk ${hash} of ${job.path} is unavailable`);
+    return data;
   };
 
   const tmpDir = join(o.root, TMP_DIR);
