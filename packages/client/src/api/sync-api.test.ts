@@ -8,7 +8,8 @@ const frames: ChunkFrame[] = Array.from({ length: 60 }, (_, i) => {
   return { hash: createHash('sha256').update(payload).digest('hex'), flags: i % 2, payload };
 });
 const body = encodeFrames(frames);
-const plain = (fs: ChunkFrame[]) => fs.map((f) => ({ ...f, payload: Buffer.from(f.payload).toString('hex') }));
+const plain = (fs: ChunkFrame[]) =>
+  fs.map((f) => ({ ...f, payload: Buffer.from(f.payload).toString('hex') }));
 
 test('FrameReader gives the same frames whatever the pieces, headers and payloads cut anywhere', () => {
   assert.deepEqual(plain(decodeFrames(body)), plain(frames));
