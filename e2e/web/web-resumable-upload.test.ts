@@ -86,7 +86,8 @@ describe('resumable upload in Chromium', { skip: skip ?? false }, () => {
     await pick('big.bin', original);
     // The third batch is cut: the network "drops" mid-upload.
     await waitFor('a chunk batch was cut', () => cut.length > 0, 30_000, 50);
-    assert.equal(sent.length, 2);
+    // The two batches let through may still be waiting for their answers when the third is cut.
+    await waitFor('both batches let through were answered', () => sent.length === 2, 30_000, 50);
     const beforeDrop = new Set(sent.flatMap((s) => s.hashes));
     assert.ok(beforeDrop.size > 0);
 
