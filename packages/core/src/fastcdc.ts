@@ -102,6 +102,26 @@ export function findCut(
 const DRAIN_BYTES = 1024 * 1024;
 
 /**
+ * Cuts `buf` from `pos` while the cuts are decided — at least maxSize bytes remain before `end`,
+ * or all of it when `final` — handing each chunk's [start, cut) to `emit`; returns where it stopped.
+ */
+function cutDecided(
+  buf: Uint8Array,
+  pos: number,
+  end: number,
+  final: boolean,
+  o: ChunkerOptions,
+  emit: (start: number, cut: number) => void,
+): number {
+  while (end - pos >= o.maxSize || (final && pos < end)) {
+    const cut = findCut(buf, pos, end, o);
+    emit(pos, cut);
+    pos = cut;
+  }
+  return pos;
+}
+
+/**
  * Streaming chunker: push bytes in any pieces, get the same chunks as cutting the whole stream
  * at once. A chunk that lies inside one pushed piece is a view into it (the chunker never writes
  * to it); a chunk that spans pieces is a fresh copy. So a caller that keeps chunks keeps only
@@ -157,12 +177,9 @@ export class Chunker {
       at += p.length;
     }
     if (bigLast) s.set(last.subarray(0, max), at);
-    let pos = 0;
-    while (bigLast ? pos < headBytes : staged - pos >= max || (final && pos < staged)) {
-      const cut = findCut(s, pos, staged, this.#o);
-      out.push(s.slice(pos, cut)); // a copy: the scratch is reused
-      pos = cut;
-    }
+    // Chunks cut here are copies (the scratch is reused). With a big last piece the window holds
+    // maxSize bytes past the head, so the decided cuts are exactly those starting in the head.
+    const pos = cutDecided(s, 0, staged, final && !bigLast, this.#o, (a, b) => out.push(s.slice(a, b)));
     if (bigLast) return this.#cutInPlace(last, pos - headBytes, final, out);
     s.copyWithin(0, pos, staged);
     this.#pending = staged > pos ? [s.subarray(0, staged - pos)] : [];
@@ -171,26 +188,24 @@ export class Chunker {
   }
 
   /** Cuts `buf` from `pos` into views; what is left stays pending (a view as well). */
-  #cutInPlace(buf: Uint8Array, pos: number, final: boolean, out: Uint8Array[]): Uint8Array[] {
-    while (buf.length - pos >= this.#o.maxSize || (final && pos < buf.length)) {
-      const cut = findCut(buf, pos, buf.length, this.#o);
-      out.push(buf.subarray(pos, cut));
-      pos = cut;
-    }
+  #cutInPlace(buf: Uint8Array, from: number, final: boolean, out: Uint8Array[]): Uint8Array[] {
+    const pos = cutDecided(buf, from, buf.length, final, this.#o, (a, b) => out.push(buf.subarray(a, b)));
     this.#pending = pos < buf.length ? [buf.subarray(pos)] : [];
     this.#pendingBytes = buf.length - pos;
     return out;
   }
 
-  /** The scratch buffer, at least `bytes` long, keeping its pending bytes at the front. */
+  /**
+   * The scratch buffer, at least `bytes` long: sized to need (most uploads are small), doubling up
+   * to a drain's worth. A replaced scratch's pending bytes are staged from their old view.
+   */
   #scratchFor(bytes: number): Uint8Array {
     if (this.#scratch && this.#scratch.length >= bytes) return this.#scratch;
-    // Sized to need (most uploads are small), doubling up to a drain's worth.
     const cap = DRAIN_BYTES + 2 * this.#o.maxSize;
-    const next = new Uint8Array(Math.min(cap, Math.max(bytes, 2 * (this.#scratch?.length ?? 0), 64 * 1024)));
-    if (this.#scratch) next.set(this.#scratch.subarray(0, Math.min(this.#scratch.length, next.length)));
-    this.#scratch = next;
-    return next;
+    this.#scratch = new Uint8Array(
+      Math.min(cap, Math.max(bytes, 2 * (this.#scratch?.length ?? 0), 64 * 1024)),
+    );
+    return this.#scratch;
   }
 }
 
@@ -235,12 +250,7 @@ export async function chunkReads(o: ChunkReadsOptions): Promise<void> {
       reading = o.read(buffers[turn].subarray(max));
       o.onData?.(buf.subarray(max, end));
     }
-    let pos = start;
-    while (end - pos >= max || (final && pos < end)) {
-      const cut = findCut(buf, pos, end, options);
-      o.onChunk(buf.subarray(pos, cut));
-      pos = cut;
-    }
+    const pos = cutDecided(buf, start, end, final, options, (a, b) => o.onChunk(buf.subarray(a, b)));
     if (final) return;
     carry = buf.subarray(pos, end);
   }
