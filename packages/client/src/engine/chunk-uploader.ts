@@ -4,7 +4,6 @@
 // scan is reported back instead of being sent half-old. Chunks already on the server are never re-sent,
 // which is what makes an interrupted upload resume where it stopped.
 
-import { hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { looksIncompressible } from '@ferry/core/entropy';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs } from './chunk-refs.ts';
-import { SMALL_FILE } from './file-hasher.ts';
+import { sha256, SMALL_FILE } from './file-hasher.ts';
 
 export interface UploadItem {
   /** Key the caller uses to match results (usually the Ferry path). */
@@ -43,7 +42,6 @@ export interface UploadReport {
 const MISSING_BATCH = 10_000;
 /** Bytes read at once from a file whose missing chunks lie back to back. */
 const RUN_BYTES = 4 * 1024 * 1024;
-const sha256 = (data: Uint8Array) => hash('sha256', data);
 const FILES_IN_FLIGHT = 8;
 
 export async function uploadMissingChunks(

@@ -4,7 +4,7 @@
 // the local path still holds exactly what the plan saw — otherwise it is left alone (the next pass
 // sends the local change and the server's conflict rule keeps both).
 
-import { createHash, hash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, fsync, futimesSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,14 +12,13 @@ import { decompressChunk } from '@ferry/core/chunk-compressor';
 import { FRAME_ZSTD, type SyncApi } from '../api/sync-api.ts';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs, type ChunkRef } from './chunk-refs.ts';
-import { SMALL_FILE } from './file-hasher.ts';
+import { sha256, SMALL_FILE } from './file-hasher.ts';
 import { statEntry } from './scanner.ts';
 import type { LocalEntry } from './tree-types.ts';
 
 export const TMP_DIR = '.ferry/tmp';
 const GET_BATCH = 1000;
 const GET_BYTES = 8 * 1024 * 1024;
-const sha256 = (data: Uint8Array) => hash('sha256', data);
 
 export interface DownloadJob {
   path: string;

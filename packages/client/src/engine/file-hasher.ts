@@ -24,7 +24,8 @@ const READ_SIZE = 2 * 1024 * 1024;
  */
 export const SMALL_FILE = 256 * 1024;
 
-const sha256 = (data: Uint8Array) => hash('sha256', data);
+/** SHA-256 of bytes in memory, hex (one call: cheaper than createHash for a chunk). */
+export const sha256 = (data: Uint8Array): string => hash('sha256', data);
 
 /**
  * Bigger files are read in 2 MiB pieces into two reused buffers (chunkReads), the next piece read
