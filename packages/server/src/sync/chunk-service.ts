@@ -15,9 +15,10 @@ import type { ChunkVisibility } from './chunk-visibility.ts';
  * Puts of one upload open at once. A put resolves after the fsync that covers it, so the window
  * sets how many chunks share an fsync. It is counted in the memory the waiting chunks pin (small
  * ones are copied out of their socket buffers, see `owned`): 512 KiB lets 4 KiB chunks go 128 at
- * a time (5,000 files of 4 KB: ~600 fsync rounds → a few dozen) while 32 KiB chunks, which pin a
- * 64 KiB socket read each, stay at 8 as before; bigger windows cost the server 20–30 MiB of peak
- * RSS on the 302 MiB sync for no time the machine's noise could show (docs/decisions.md).
+ * a time (one request of 5,000 chunks of 4 KiB: 1,251 fsync rounds and 2.8 s with 8 puts, 90 and
+ * 1.1 s now) while 32 KiB chunks, which pin a 64 KiB socket read each, stay near 8; bigger windows
+ * cost the server 20–30 MiB of peak RSS on the 302 MiB sync for no time the machine's noise could
+ * show (docs/decisions.md).
  */
 const MAX_HELD_PUTS = 512;
 const MAX_HELD_BYTES = 512 * 1024;
@@ -89,15 +90,14 @@ export class ChunkService {
       for await (const frame of readFrames(body, { maxTotal: this.#maxUploadBytes })) {
         const at = index++;
         const zstd = frame.flags & FLAG_ZSTD ? frame.payload : undefined;
-        const data = zstd ? inflate(zstd, frame.hash, at) : owned(frame.payload);
-        const kept = zstd ? owned(zstd) : data;
-        // What a held chunk pins: its own bytes once copied out, else the buffer it is a view of.
-        const cost = kept.length * 4 <= kept.buffer.byteLength ? kept.length : kept.buffer.byteLength;
+        // What waits for the fsync: the client's zstd frame, or the raw chunk.
+        const { kept, cost } = owned(zstd ?? frame.payload);
+        const data = zstd ? inflate(zstd, frame.hash, at) : kept;
         const size = data.length; // not `data` itself: a decompressed chunk is not kept till the fsync
         held++;
         heldBytes += cost;
         // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
-        const p = this.#chunks.put(frame.hash, data, { zstd: zstd && kept }).then(
+        const p = this.#chunks.put(frame.hash, data, { zstd: zstd ? kept : undefined }).then(
           (r) => {
             received++;
             if (r.created) stored++;
@@ -173,10 +173,12 @@ export class ChunkService {
 /**
  * A payload that is a small view into a bigger buffer (a 64 KiB socket read) is copied out while it
  * waits for its fsync: otherwise a window of many small chunks would pin every buffer they came in.
+ * `cost` is what holding it pins: its own bytes once copied, else the whole buffer it is a view of.
  */
-function owned(b: Buffer | Uint8Array): Buffer {
-  const buf = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  return buf.length * 4 <= buf.buffer.byteLength ? Buffer.from(buf) : buf;
+function owned(b: Uint8Array): { kept: Uint8Array; cost: number } {
+  if (b.length * 4 <= b.buffer.byteLength)
+    return { kept: Uint8Array.prototype.slice.call(b), cost: b.length };
+  return { kept: b, cost: b.buffer.byteLength };
 }
 
 function inflate(payload: Uint8Array, hash: string, index: number): Uint8Array {
