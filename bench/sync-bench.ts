@@ -226,11 +226,12 @@ try {
   // B's file is replaced by a rename of a verified temp file, so the first stat that shows A's size
   // under a new inode is the moment B has the bytes; the content is checked afterwards (untimed:
   // reading 100 MB here took as long as the sync).
-  const daemonRun = async (label: string, edit: () => Promise<number>) => {
+  const daemonRun = async (label: string, edit: () => Promise<void>) => {
     const was = await stat(bigB);
     proxy.reset();
     const t0 = performance.now();
-    const size = await edit();
+    await edit();
+    const { size } = await stat(bigA);
     let seconds: number;
     for (let seen = was.ino; ;) {
       const st = await stat(bigB).catch(() => null);
@@ -250,10 +251,7 @@ try {
   const cur = await readFile(bigA);
   const mid = (cur.length >> 1) + 4096;
   const inserted = Buffer.concat([cur.subarray(0, mid), Buffer.from('abcdefghij'), cur.subarray(mid)]);
-  results.insertDaemons = await daemonRun('10-byte insert', async () => {
-    await writeFile(bigA, inserted);
-    return inserted.length;
-  });
+  results.insertDaemons = await daemonRun('10-byte insert', () => writeFile(bigA, inserted));
   const patch = randomStream(MiB, 4321);
   results.overwriteDaemons = await daemonRun('1 MiB overwrite', async () => {
     const fh = await open(bigA, 'r+');
@@ -262,7 +260,6 @@ try {
     } finally {
       await fh.close();
     }
-    return inserted.length;
   });
   for (const p of [dA3, dB3]) p.kill('SIGTERM');
 

@@ -39,9 +39,10 @@ if (
 
 // Device commands: file work goes through libuv's thread pool (4 threads by default). A scan of
 // thousands of small files is a queue of open/read/close calls, and a download of thousands is a
-// queue of fsyncs, each of which waits for a journal commit that concurrent ones share: 5,000
-// downloaded files of 4 KB took 3.4 s with 16 threads, 2.2–3.0 s with 64 (a thread waiting in
-// fsync costs no CPU and little memory). The pool size is read when the pool starts. The server
+// queue of fsyncs, each of which waits for a journal commit that concurrent ones share: writing
+// 5,000 downloaded files of 4 KB took 3.4 s with 16 threads, 3.0–3.1 s with 64, 2.2–3.0 s with
+// 64 and 32 files of a group at once (a thread waiting in fsync costs no CPU; the idle daemon's
+// RSS did not move). The pool size is read when the pool starts. The server
 // keeps the default: more threads there meant more chunk buffers in flight and a higher peak RSS.
 if (process.argv[2] !== 'server') process.env.UV_THREADPOOL_SIZE ??= '64';
 

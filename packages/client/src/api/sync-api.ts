@@ -268,8 +268,8 @@ export class SyncApi {
       idempotent: true,
       signal: o.signal,
     });
-    // Parsed as the body arrives: a joined copy of each multi-megabyte body was a tenth of the
-    // CLI's CPU on a 302 MiB download.
+    // Parsed as the body arrives: joining each multi-megabyte body first cost 224 ms of the CLI's
+    // 5.2 s of CPU on a 302 MiB download, plus the page faults of fresh 8 MiB buffers.
     const reader = new FrameReader();
     const frames: ChunkFrame[] = [];
     let bytes = 0;
