@@ -54,6 +54,15 @@ async function treeStats(dir: string): Promise<{ files: number; bytes: number }>
   return { files, bytes };
 }
 
+/**
+ * Writes the page cache back before a timed run: otherwise the kernel writes a freshly made corpus
+ * back during Ferry's run, competing with the server's fsyncs, while rsync (which runs later) finds
+ * the disk quiet. A user's files were written long before they sync.
+ */
+function flushToDisk(): void {
+  spawnSync('sync');
+}
+
 const work = await mkdtemp(join(tmpdir(), 'ferry-sync-bench-'));
 const server = await startChildServer();
 const proxy = await CountingProxy.start(server.url);
@@ -104,6 +113,7 @@ try {
   const plan = corpusPlan();
   const corpusBytes = plan.reduce((n, f) => n + f.size, 0);
   await writeCorpus(a1, plan);
+  flushToDisk();
   log(`corpus written: ${plan.length} files, ${fmt.mib(corpusBytes)}`);
   const serverRssBefore = await server.rss();
   const m1a = await sync(A, a1);
@@ -113,7 +123,7 @@ try {
   const got1 = await treeStats(join(b1, 'corpus'));
   if (got1.files !== plan.length || got1.bytes !== corpusBytes)
     throw new Error(`B has ${got1.files} files / ${got1.bytes} bytes of the corpus`);
-  const r1 = await rsyncLoopback(join(a1, 'corpus'));
+  const r1 = await rsyncLoopback(join(a1, 'corpus'), work);
   log(
     `mixed: A→server ${fmt.s(m1a.seconds)}, B ${fmt.s(m1b.seconds)}, rsync ${r1 === null ? '—' : fmt.s(r1)}; server peak ${fmt.mib(serverPeak)}`,
   );
@@ -137,12 +147,13 @@ try {
   const all = randomStream(5000 * 4096, 7);
   for (let i = 0; i < 5000; i++)
     await writeFile(join(a2, 'small', `d${i % 50}`, `f${i}.bin`), all.subarray(i * 4096, (i + 1) * 4096));
+  flushToDisk();
   const m2a = await sync(A, a2);
   const m2b = await sync(B, b2);
   const got2 = await treeStats(join(b2, 'small'));
   if (got2.files !== 5000 || got2.bytes !== 5000 * 4096)
     throw new Error(`B has ${got2.files} files / ${got2.bytes} bytes of the 5,000`);
-  const r2 = await rsyncLoopback(join(a2, 'small'));
+  const r2 = await rsyncLoopback(join(a2, 'small'), work);
   log(
     `5,000×4KB: A→server ${fmt.s(m2a.seconds)}, B ${fmt.s(m2b.seconds)}, rsync ${r2 === null ? '—' : fmt.s(r2)}`,
   );
@@ -167,7 +178,7 @@ try {
   await sync(Bw, b3);
   if (sha(await readFile(bigB)) !== sha(base)) throw new Error('B does not have the 100 MB file');
   if (RsyncDaemon.available()) {
-    rsyncd = await RsyncDaemon.start();
+    rsyncd = await RsyncDaemon.start({ under: work });
     await rsyncd.push(bigA, true);
   }
   log('100 MB file synced on A, B (and the rsync daemon)');

@@ -8,7 +8,8 @@ import type { Transport } from './transport.ts';
 export const CHUNK_FRAMES_TYPE = 'application/x-ferry-chunks';
 /** Frame flag bit 0: the payload is zstd-compressed. */
 export const FRAME_ZSTD = 1;
-const FRAME_HEADER = 32 + 1 + 4;
+/** Bytes before each frame's payload: the hash, the flags, the payload length. */
+export const FRAME_HEADER = 32 + 1 + 4;
 
 export interface ChunkFrame {
   /** Lower-case hex SHA-256 of the uncompressed chunk. */

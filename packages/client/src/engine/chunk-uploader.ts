@@ -7,7 +7,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { frameParts, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
+import { frameParts, FRAME_HEADER, FRAME_ZSTD, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
 import { looksIncompressible } from '@ferry/core/entropy';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
@@ -24,6 +24,8 @@ export interface UploadItem {
 }
 
 export interface UploadOptions {
+  /** Chunks the server certainly has for this user (sent during the scan, see ScanUploader). */
+  stored?: ReadonlySet<string>;
   limiter?: BandwidthLimiter;
   signal?: AbortSignal;
   /** Bytes per request body. */
@@ -44,6 +46,32 @@ const MISSING_BATCH = 10_000;
 const RUN_BYTES = 4 * 1024 * 1024;
 const FILES_IN_FLIGHT = 8;
 
+/**
+ * Bytes of chunks per upload request: 8 MiB, or a quarter second's worth under a bandwidth limit,
+ * which keeps the rate smooth (one 8 MiB body would pass at once and only the next one would wait).
+ */
+export function uploadBodyBytes(limiter?: BandwidthLimiter): number {
+  const limited = limiter && !limiter.unlimited ? limiter.bytesPerSecond : 0;
+  return limited ? Math.min(8 << 20, Math.max(64 << 10, limited >> 2)) : 8 << 20;
+}
+
+/**
+ * The frame that carries one chunk: zstd when that saves at least 1/16 (`attempt` false: no try),
+ * else the bytes as they are.
+ */
+export async function chunkFrame(
+  compressor: ChunkCompressor,
+  hash: string,
+  bytes: Uint8Array,
+  attempt = true,
+): Promise<ChunkFrame> {
+  if (attempt && bytes.length >= 512 && !looksIncompressible(bytes)) {
+    const z = await compressor.compress(bytes);
+    if (z.length < bytes.length - (bytes.length >> 4)) return { hash, flags: FRAME_ZSTD, payload: z };
+  }
+  return { hash, flags: 0, payload: bytes };
+}
+
 export async function uploadMissingChunks(
   api: SyncApi,
   root: string,
@@ -55,7 +83,7 @@ export async function uploadMissingChunks(
   for (const item of items) {
     const known = new Set(item.known ? unpackRefs(item.known).map((r) => r.hash) : []);
     for (const r of unpackRefs(item.refs))
-      if (!known.has(r.hash) && !where.has(r.hash))
+      if (!known.has(r.hash) && !o.stored?.has(r.hash) && !where.has(r.hash))
         where.set(r.hash, { item, offset: r.offset, size: r.size });
   }
   if (where.size === 0) return report;
@@ -73,11 +101,7 @@ export async function uploadMissingChunks(
     list.push({ hash: h, offset: w.offset, size: w.size });
     byFile.set(w.item, list);
   }
-  // Under a bandwidth limit, bodies of a quarter second's worth keep the rate smooth (one 8 MiB
-  // body would pass at once and only the next one would wait).
-  const limited = o.limiter && !o.limiter.unlimited ? o.limiter.bytesPerSecond : 0;
-  const batchBytes =
-    o.batchBytes ?? (limited ? Math.min(8 << 20, Math.max(64 << 10, limited >> 2)) : 8 * 1024 * 1024);
+  const batchBytes = o.batchBytes ?? uploadBodyBytes(o.limiter);
   const maxInFlight = o.inFlight ?? 3;
   const inFlight = new Set<Promise<void>>();
   // Reused zstd contexts: a fresh one per chunk cost more main-thread time than the compression.
@@ -146,17 +170,11 @@ export async function uploadMissingChunks(
             report.changed.add(item.key);
             break;
           }
-          let payload: Uint8Array = buf;
-          let flags = 0;
-          if (tryZstd && c.size >= 512 && !looksIncompressible(buf)) {
-            const z = await compressor.compress(buf);
-            if (z.length < c.size - (c.size >> 4)) {
-              payload = z;
-              flags = FRAME_ZSTD;
-            } else tryZstd = false; // incompressible data (media, archives): stop trying for this file
-          }
-          frames.push({ hash: c.hash, flags, payload });
-          pending += payload.length + 37;
+          const frame = await chunkFrame(compressor, c.hash, buf, tryZstd);
+          // Incompressible data (media, archives): stop trying for the rest of this file.
+          if (frame.flags === 0 && c.size >= 512) tryZstd = false;
+          frames.push(frame);
+          pending += frame.payload.length + FRAME_HEADER;
           report.chunksSent++;
           if (pending >= batchBytes) await flush();
         }

@@ -58,7 +58,12 @@ function toChange(op: RemoteOp, opId: string): CommitChange {
   return c;
 }
 
-export async function executeRemoteOps(ctx: EngineContext, ops: RemoteOp[]): Promise<void> {
+/** `stored`: chunks the server is known to have for this user (sent earlier in the pass). */
+export async function executeRemoteOps(
+  ctx: EngineContext,
+  ops: RemoteOp[],
+  stored?: ReadonlySet<string>,
+): Promise<void> {
   if (ops.length === 0) return;
   const { db, api } = ctx;
   // 1. The outbox: reuse the opId of an identical pending op, record new ones, drop superseded ones.
@@ -97,6 +102,7 @@ export async function executeRemoteOps(ctx: EngineContext, ops: RemoteOp[]): Pro
     });
   }
   const rep = await uploadMissingChunks(api, ctx.root, items, {
+    stored,
     limiter: ctx.up,
     signal: ctx.signal,
     onBytes: (n) => ctx.onProgress?.('up', n),

@@ -4,29 +4,25 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, TEST_ADMIN, type TestServer } from '@ferry/server/testing/test-server';
+import type { TestServer } from '@ferry/server/testing/test-server';
 import { FerryClient } from '../api/client.ts';
+import { startLiveServer, type LiveServer } from '../testing/live-server.ts';
 import { downloadFile, TMP_DIR, type DownloadJob } from './file-downloader.ts';
 import { hashBytes } from './file-hasher.ts';
 
+let live: LiveServer;
 let t: TestServer;
 let client: FerryClient;
 let root: string;
 
 before(async () => {
-  t = await startTestServer();
-  client = new FerryClient({ baseUrl: t.url });
-  await client.auth.login({ username: TEST_ADMIN.username, password: TEST_ADMIN.password });
-  root = await mkdtemp(join(tmpdir(), 'ferry-dl-'));
+  live = await startLiveServer('ferry-dl-');
+  ({ server: t, client, root } = live);
   await mkdir(join(root, TMP_DIR), { recursive: true });
 });
-after(async () => {
-  await t.close();
-  await rm(root, { recursive: true, force: true });
-});
+after(() => live.close());
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Chunker, chunkReads, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { manifestIdOf, packRefs } from './chunk-refs.ts';
+import type { ChunkSink } from './scan-uploader.ts';
 
 export interface HashedFile {
   size: number;
@@ -32,9 +33,13 @@ export const sha256 = (data: Uint8Array): string => hash('sha256', data);
  * on the thread pool while this one is hashed and cut: a fresh buffer per read, and joining pieces,
  * cost more in page faults and garbage collection than the hashing. `sizeHint` (the size a stat
  * saw) sizes the buffers for files smaller than a piece; the file is still read until EOF.
+ * `sink` gets every chunk as it is cut, and is waited for before each read.
  */
-export async function hashFile(file: string, sizeHint?: number): Promise<HashedFile> {
-  if (sizeHint !== undefined && sizeHint <= SMALL_FILE) return hashBytes(readFileSync(file));
+export async function hashFile(file: string, sizeHint?: number, sink?: ChunkSink): Promise<HashedFile> {
+  if (sizeHint !== undefined && sizeHint <= SMALL_FILE) {
+    await sink?.ready();
+    return hashBytes(readFileSync(file), sink);
+  }
   const fh = await open(file, 'r');
   try {
     const whole = createHash('sha256');
@@ -42,12 +47,19 @@ export async function hashFile(file: string, sizeHint?: number): Promise<HashedF
     let size = 0;
     await chunkReads({
       readSize: sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint + 1)),
-      read: async (into) => (await fh.read(into, 0, into.length, null)).bytesRead,
+      read: async (into) => {
+        await sink?.ready();
+        return (await fh.read(into, 0, into.length, null)).bytesRead;
+      },
       onData: (bytes) => {
         size += bytes.length;
         whole.update(bytes);
       },
-      onChunk: (c) => refs.push({ hash: sha256(c), size: c.length }),
+      onChunk: (c) => {
+        const h = sha256(c);
+        refs.push({ hash: h, size: c.length });
+        sink?.offer(h, c);
+      },
     });
     const packed = packRefs(refs);
     return { size, contentHash: whole.digest('hex'), refs: packed, manifestId: manifestIdOf(packed) };
@@ -57,9 +69,13 @@ export async function hashFile(file: string, sizeHint?: number): Promise<HashedF
 }
 
 /** Hashes bytes already in memory the same way. */
-export function hashBytes(data: Uint8Array): HashedFile {
+export function hashBytes(data: Uint8Array, sink?: ChunkSink): HashedFile {
   const chunker = new Chunker(DEFAULT_CHUNKER);
-  const refs = [...chunker.push(data), ...chunker.finish()].map((c) => ({ hash: sha256(c), size: c.length }));
+  const refs = [...chunker.push(data), ...chunker.finish()].map((c) => {
+    const h = sha256(c);
+    sink?.offer(h, c);
+    return { hash: h, size: c.length };
+  });
   const packed = packRefs(refs);
   return {
     size: data.length,

@@ -4,7 +4,9 @@
 
 import { lstatSync, readdirSync, type Stats, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
+import { unpackRefs } from './chunk-refs.ts';
 import { hashFile } from './file-hasher.ts';
+import type { ChunkSink } from './scan-uploader.ts';
 import { IgnoreRules, STATE_DIR } from './ignore-rules.ts';
 import type { StateDb } from './state-db.ts';
 import type { LocalEntry } from './tree-types.ts';
@@ -13,6 +15,8 @@ export interface ScanOptions {
   /** Files hashed at once (I/O overlaps hashing). */
   concurrency?: number;
   onHashed?: (bytes: number) => void;
+  /** Gets the chunks of every file read, except those its synced version already has. */
+  upload?: ChunkSink;
 }
 
 export class SyncRootMissingError extends Error {
@@ -133,6 +137,19 @@ export async function scanTree(
   };
   walk('', '');
 
+  // The chunks of a file's synced version are on the server: only its new ones go to the sink.
+  const sinkFor = (path: string): ChunkSink => {
+    const sink = o.upload!;
+    const refs = synced.get(path)?.refs;
+    if (!refs) return sink;
+    const known = new Set(unpackRefs(refs).map((r) => r.hash));
+    return {
+      offer: (hash, bytes) => {
+        if (!known.has(hash)) sink.offer(hash, bytes);
+      },
+      ready: () => sink.ready(),
+    };
+  };
   let next = 0;
   const worker = async () => {
     while (next < toHash.length) {
@@ -142,7 +159,7 @@ export async function scanTree(
       for (let attempt = 0; attempt < 3 && !h; attempt++) {
         try {
           const st = attempt === 0 ? item.st : lstatSync(join(root, item.disk), { bigint: true });
-          const r = await hashFile(join(root, item.disk), Number(st.size));
+          const r = await hashFile(join(root, item.disk), Number(st.size), o.upload && sinkFor(item.path));
           // Re-stat: a file written while we read it is read again.
           after = await statEntry(join(root, item.disk));
           if (after && after.stamp === stampOf(st) && after.size === r.size) h = r;

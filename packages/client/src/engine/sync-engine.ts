@@ -14,6 +14,7 @@ import { STATE_DIR } from './ignore-rules.ts';
 import { executeLocalOps } from './local-executor.ts';
 import { plan, type PlanOp } from './planner.ts';
 import { pullRemote } from './remote-mirror.ts';
+import { ScanUploader } from './scan-uploader.ts';
 import { scanTree } from './scanner.ts';
 import { StateDb } from './state-db.ts';
 import { flushSyncEvents } from './sync-events.ts';
@@ -157,7 +158,24 @@ export class SyncEngine {
       await this.#cleanTmp();
       for (; rounds < MAX_ROUNDS; rounds++) {
         await timed('pull', () => pullRemote(ctx.api, this.db, this.spaceId, { signal }));
-        const local = await timed('scan', () => scanTree(this.root, this.db));
+        // Chunks of the files the scan reads go up while it reads (see ScanUploader).
+        const early = new ScanUploader(ctx.api, {
+          limiter: ctx.up,
+          signal,
+          onBytes: (n) => ctx.onProgress?.('up', n),
+        });
+        const local = await timed('scan', async () => {
+          try {
+            return await scanTree(this.root, this.db, { upload: early });
+          } finally {
+            await early.finish();
+            stats.bytesUp += early.bytesSent;
+            if (early.error !== undefined)
+              log(
+                `early upload stopped: ${early.error instanceof Error ? early.error.message : String(early.error)}`,
+              );
+          }
+        });
         const synced = this.db.synced();
         const p = plan({ synced, local, remote: this.db.remote(), allowMassDelete: this.#o.allowMassDelete });
         if (p.halt) {
@@ -172,7 +190,7 @@ export class SyncEngine {
         const remoteOps = p.ops.filter((op) => op.type === 'upload' || op.type === 'deleteRemote');
         const localOps = p.ops.filter((op) => op.type !== 'upload' && op.type !== 'deleteRemote');
         await timed('local', () => executeLocalOps(ctx, localOps, local, synced));
-        await timed('remote', () => executeRemoteOps(ctx, remoteOps));
+        await timed('remote', () => executeRemoteOps(ctx, remoteOps, early.stored));
       }
     } catch (e) {
       status = isOffline(e)
