@@ -11,6 +11,7 @@ import { FerryClient } from '../api/client.ts';
 import { startLiveServer, type LiveServer } from '../testing/live-server.ts';
 import { downloadFile, TMP_DIR, type DownloadJob } from './file-downloader.ts';
 import { hashBytes } from './file-hasher.ts';
+import { unpackRefs } from './chunk-refs.ts';
 
 let live: LiveServer;
 let t: TestServer;
@@ -96,4 +97,27 @@ void test('an empty file and a file with no local source are written from the se
   const res = await run({ ...job, sources: [] });
   assert.equal(sha(await readFile(join(root, 'fresh.bin.new'))), sha(data));
   assert.ok(res.bytesFetched > 5 << 20, `fetched ${res.bytesFetched} bytes`);
+});
+
+void test('a chunk that came wrong is caught by the file hash, fetched again and checked', async () => {
+  const data = randomBytes(3 << 20);
+  const job = await scenario('handed.bin', Buffer.alloc(0), data);
+  const chunks = unpackRefs(job.refs);
+  // Chunks handed in (as a batch of small files gets them), one of them with other bytes.
+  const have = new Map<string, Uint8Array>();
+  let at = 0;
+  for (const c of chunks) {
+    have.set(c.hash, data.subarray(at, at + c.size));
+    at += c.size;
+  }
+  const bad = chunks[1];
+  have.set(bad.hash, randomBytes(bad.size));
+  const res = await downloadFile(
+    { root, api: client.sync, have },
+    { ...job, sources: [], expect: null, diskPath: 'handed.bin.new' },
+  );
+  assert.equal(res.written, true);
+  assert.equal(sha(await readFile(join(root, 'handed.bin.new'))), sha(data));
+  assert.ok(res.bytesFetched >= bad.size && res.bytesFetched < 1 << 20, `fetched ${res.bytesFetched} bytes`);
+  assert.deepEqual(await readdir(join(root, TMP_DIR)), []);
 });

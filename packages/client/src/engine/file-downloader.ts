@@ -46,15 +46,22 @@ export interface DownloaderOptions {
   limiter?: BandwidthLimiter;
   signal?: AbortSignal;
   onBytes?: (n: number) => void;
-  /** Chunks fetched ahead (hash-verified), e.g. for a batch of small files in one request. */
+  /**
+   * Chunks fetched ahead, e.g. for a batch of small files in one request. Not verified one by one:
+   * the file's hash is checked, and the careful pass checks each chunk (see downloadFile).
+   */
   have?: Map<string, Uint8Array>;
 }
 
-/** Fetches chunks (hash → size) into `into`, each verified; resolves to the bytes received. */
+/**
+ * Fetches chunks (hash → size) into `into`; resolves to the bytes received. `verify`: hash each
+ * one (a caller that checks a whole file's hash over them need not: see downloadFile).
+ */
 export async function fetchChunks(
   o: DownloaderOptions,
   chunks: Map<string, number>,
   into: Map<string, Uint8Array>,
+  verify: boolean,
 ): Promise<number> {
   let bytes = 0;
   const hashes = [...chunks.keys()];
@@ -66,15 +73,19 @@ export async function fetchChunks(
     for (const f of got.frames) {
       const data =
         f.flags & FRAME_ZSTD ? decompressChunk(f.payload, undefined, chunks.get(f.hash)) : f.payload;
-      if (sha256(data) !== f.hash) throw new Error(`chunk ${f.hash} from the server does not match its hash`);
+      if (verify && sha256(data) !== f.hash)
+        throw new Error(`chunk ${f.hash} from the server does not match its hash`);
       into.set(f.hash, data);
     }
   }
   return bytes;
 }
 
-/** A local source chunk did not hold its bytes on the fast path: assemble again, chunk by chunk. */
-class LocalSourceChanged extends Error {}
+/**
+ * The fast path's file did not hash to the content hash: a local source changed after the plan, or a
+ * chunk came wrong. Assemble again, checking every chunk.
+ */
+class FastPathMismatch extends Error {}
 
 const BLOCK = 4 * 1024 * 1024;
 const EARLY_SYNC = 16 * 1024 * 1024;
@@ -84,7 +95,7 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
   try {
     return await assemble(o, job, false, fetchedBytes);
   } catch (e) {
-    if (!(e instanceof LocalSourceChanged)) throw e;
+    if (!(e instanceof FastPathMismatch)) throw e;
     return assemble(o, job, true, fetchedBytes);
   }
 }
@@ -93,9 +104,9 @@ export async function downloadFile(o: DownloaderOptions, job: DownloadJob): Prom
  * Writes the file into .ferry/tmp in 4 MiB blocks (two, used in turn: one is written while the
  * next fills; a small file is one block, written at the end by writeSmall), reading runs of chunks
  * that lie back to back in a local file with one read each.
- * The fast path trusts local sources and checks the whole file's hash at the end; if that fails
- * (a source changed since the scan) the `careful` pass checks every local chunk and fetches those
- * that no longer match.
+ * The fast path trusts local sources and the chunks it is handed or fetches, and checks the whole
+ * file's hash at the end; if that fails (a source changed since the scan, or a chunk came wrong) the
+ * `careful` pass checks every chunk, fetching again those that do not match.
  */
 async function assemble(
   o: DownloaderOptions,
@@ -113,7 +124,7 @@ async function assemble(
   const have = o.have ?? new Map<string, Uint8Array>();
   const fetchOne = async ({ hash, size }: ChunkRef): Promise<Uint8Array> => {
     const one = new Map<string, Uint8Array>();
-    fetchedBytes.n += await fetchChunks(o, new Map([[hash, size]]), one);
+    fetchedBytes.n += await fetchChunks(o, new Map([[hash, size]]), one, true);
     const data = one.get(hash);
     if (!data) throw new Error(`chunk ${hash} of ${job.path} is unavailable`);
     return data;
@@ -174,9 +185,8 @@ async function assemble(
           bytes += r.size;
         }
       }
-      if (want.size) fetchedBytes.n += await fetchChunks(o, want, fetched);
+      if (want.size) fetchedBytes.n += await fetchChunks(o, want, fetched, careful);
     };
-    let usedLocal = false;
     for (let i = 0; i < refs.length; i++) {
       const r = refs[i];
       if (fill + r.size > block.length) await flush();
@@ -201,13 +211,13 @@ async function assemble(
             local.delete(c.hash);
             block.set(await fetchOne(c), at);
           }
-        } else if (bytesRead !== len) throw new LocalSourceChanged();
-        usedLocal = true;
+        } else if (bytesRead !== len) throw new FastPathMismatch();
         fill += len;
         i = j - 1;
         continue;
       }
       let data = have.get(r.hash) ?? fetched.get(r.hash);
+      if (careful && data && sha256(data) !== r.hash) data = undefined;
       if (!data) {
         await fillWindow(i);
         data = fetched.get(r.hash);
@@ -221,7 +231,7 @@ async function assemble(
     await writing;
     await syncing;
     if (whole.digest('hex') !== job.contentHash) {
-      if (!careful && usedLocal) throw new LocalSourceChanged();
+      if (!careful) throw new FastPathMismatch();
       throw new Error(`downloaded content of ${job.path} does not match its hash`);
     }
     if (out) {

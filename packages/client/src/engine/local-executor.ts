@@ -262,7 +262,7 @@ async function runDownloads(
       }
       const have = new Map<string, Uint8Array>();
       if (chunks.size) {
-        const n = await fetchChunks(transfer, chunks, have);
+        const n = await fetchChunks(transfer, chunks, have, false);
         ctx.stats.bytesDown += n;
       }
       let i = 0;

@@ -8,7 +8,7 @@
 // This is only a head start. Nothing here fails the scan: after the first error (offline, server
 // gone) it stops sending, and the remote phase asks about every chunk it was not told is stored.
 
-import { frameParts, FRAME_HEADER, type ChunkFrame, type SyncApi } from '../api/sync-api.ts';
+import { frameParts, FRAME_HEADER, type SyncApi } from '../api/sync-api.ts';
 import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import { DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
@@ -130,17 +130,14 @@ export class ScanUploader implements ChunkSink {
         signal,
       ),
     );
-    const frames: ChunkFrame[] = [];
-    let size = 0;
-    for (const c of b.chunks) {
-      if (!missing.has(c.hash)) {
-        this.#remember(c.hash);
-        continue;
-      }
-      const f = await chunkFrame(this.#compressor, c.hash, b.buf.subarray(c.start, c.start + c.size));
-      frames.push(f);
-      size += f.payload.length + FRAME_HEADER;
-    }
+    for (const c of b.chunks) if (!missing.has(c.hash)) this.#remember(c.hash);
+    // All at once: the compressor's lanes queue them, with no round trip between two chunks.
+    const frames = await Promise.all(
+      b.chunks
+        .filter((c) => missing.has(c.hash))
+        .map((c) => chunkFrame(this.#compressor, c.hash, b.buf.subarray(c.start, c.start + c.size))),
+    );
+    const size = frames.reduce((n, f) => n + f.payload.length + FRAME_HEADER, 0);
     if (frames.length === 0) return;
     await this.#o.limiter?.take(size);
     await this.#api.uploadChunks(frameParts(frames), signal);

@@ -3,7 +3,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  mkdtemp,
+  open,
+  type FileHandle,
+  readFile,
+  readdir,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { constants, zstdCompressSync } from 'node:zlib';
@@ -209,5 +220,94 @@ test('PackChunkStore: a truncated pack (lost tail) fails reads with HASH_MISMATC
     const again = new PackChunkStore(dir);
     await assert.rejects(again.get(sha(c)), { code: 'HASH_MISMATCH' });
     await again.close();
+  });
+});
+
+test('PackChunkStore: a failed fsync fails its batch; the store goes on in a new pack and loses nothing acknowledged', async () => {
+  await withDir(async (dir) => {
+    const s = new PackChunkStore(dir);
+    const first = randomBytes(5000);
+    await s.put(sha(first), first);
+    // Fault injection: the third fdatasync from here on fails (FileHandle's prototype, restored below).
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
+    await probe.close();
+    const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
+    let calls = 0;
+    proto.datasync = function (this: FileHandle) {
+      if (++calls === 3)
+        return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      return real.call(this);
+    };
+    const chunks: Buffer[] = [];
+    const settled: Promise<PromiseSettledResult<unknown>>[] = [];
+    let results: PromiseSettledResult<unknown>[];
+    try {
+      // Waves of puts, so that they form several batches.
+      for (let wave = 0; wave < 12; wave++) {
+        for (let i = 0; i < 10; i++) {
+          const c = randomBytes(3000 + wave * 10 + i);
+          chunks.push(c);
+          settled.push(
+            s.put(sha(c), c).then(
+              (value) => ({ status: 'fulfilled', value }) as const,
+              (reason: unknown) => ({ status: 'rejected', reason }) as const,
+            ),
+          );
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+      results = await Promise.all(settled);
+    } finally {
+      proto.datasync = real;
+    }
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    assert.ok(failed > 0, 'the batch whose fsync failed was refused');
+    assert.ok(failed < chunks.length, 'batches after the failure went to a new pack');
+    const acknowledged = chunks.filter((_, i) => results[i].status === 'fulfilled');
+    const after = randomBytes(7000);
+    await s.put(sha(after), after);
+    assert.ok((await packFiles(dir)).length >= 2, 'the failed pack is not appended to again');
+    await s.close();
+
+    const again = new PackChunkStore(dir);
+    for (const c of [first, ...acknowledged, after])
+      assert.deepEqual(Buffer.from(await again.get(sha(c))), c);
+    await again.close();
+  });
+});
+
+test('PackChunkStore: a put that arrives while the last batch is being fsynced is written too (none is left in the queue)', async () => {
+  await withDir(async (dir) => {
+    const s = new PackChunkStore(dir);
+    const first = randomBytes(3000);
+    const second = randomBytes(4000);
+    const third = randomBytes(5000);
+    await s.put(sha(first), first); // the pack is made (and fsynced) before the hook goes in
+    let late: Promise<unknown> | undefined;
+    // Hook: the first fdatasync from here on starts the second put and takes 50 ms more, so that the
+    // put is queued while the writer waits for that fsync.
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
+    await probe.close();
+    const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
+    proto.datasync = async function (this: FileHandle) {
+      await real.call(this);
+      if (late) return;
+      late = s.put(sha(second), second);
+      await new Promise((r) => setTimeout(r, 50));
+    };
+    try {
+      await s.put(sha(third), third);
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the late put never resolved: left in the queue')), 10_000);
+      });
+      await Promise.race([late, stuck]).finally(() => clearTimeout(timer));
+    } finally {
+      proto.datasync = real;
+    }
+    for (const c of [first, second, third]) assert.deepEqual(Buffer.from(await s.get(sha(c))), c);
+    await s.close();
   });
 });
