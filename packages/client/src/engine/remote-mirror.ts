@@ -106,13 +106,16 @@ export async function pullRemote(
     // With more pages to come the cursor is the last seq seen; on the last page, the head.
     const next =
       page.hasMore && page.changes.length ? page.changes[page.changes.length - 1].seq : page.headSeq;
-    db.tx(() => {
-      if (page.changes.length) {
-        const tree = new TreeIndex(db);
-        for (const c of page.changes) applyChange(c, tree);
-      }
-      db.setMeta('cursor', next);
-    });
+    // Nothing new, nothing written: a write to the state db can wait a long time when the disk is
+    // busy writing back (the kernel throttles writers; 90 ms right after a 100 MB file was saved).
+    if (page.changes.length || next !== cursor)
+      db.tx(() => {
+        if (page.changes.length) {
+          const tree = new TreeIndex(db);
+          for (const c of page.changes) applyChange(c, tree);
+        }
+        db.setMeta('cursor', next);
+      });
     total += page.changes.length;
     cursor = next;
     if (!page.hasMore) return { changes: total, headSeq: cursor };

@@ -529,3 +529,30 @@ void test('a conflict is announced once as a conflict.detected domain event', as
     off();
   }
 });
+
+void test('sync/status shows how far each device has pulled (recorded without holding up the pull)', async () => {
+  await create(`/status-${op()}.txt`, 'one');
+  const status = async (token: string) => {
+    const res = await t.request(`/api/v1/sync/status?space=${S}`, { token });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as {
+      spaces: { headSeq: number; cursor: number | null; pending: number | null }[];
+    };
+    return body.spaces[0];
+  };
+  /** The cursor is written after the answer: wait (briefly) until status shows it. */
+  const settled = async (token: string, cursor: number) => {
+    for (let i = 0; i < 50; i++) {
+      const s = await status(token);
+      if (s.cursor === cursor) return s;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return status(token);
+  };
+  const first = await changes(t, phone.token, S, '?since=0');
+  const behind = await settled(phone.token, 0);
+  assert.equal(behind.pending, first.headSeq, 'asked from 0: everything was pending');
+  await changes(t, phone.token, S, `?since=${first.headSeq}`);
+  const caughtUp = await settled(phone.token, first.headSeq);
+  assert.equal(caughtUp.pending, 0);
+});

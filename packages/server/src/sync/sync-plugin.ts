@@ -32,7 +32,11 @@ export interface SyncPluginOptions {
 
 export function syncPlugin(o: SyncPluginOptions): FastifyPluginAsync {
   return async (fastify) => {
-    const feed = new ChangeFeed({ meta: o.meta, notifier: o.notifier });
+    const feed = new ChangeFeed({
+      meta: o.meta,
+      notifier: o.notifier,
+      onCursorError: (err) => fastify.log.warn({ err }, 'recording a device sync cursor failed'),
+    });
     const visibility = new ChunkVisibility({ meta: o.meta });
     const chunks = new ChunkService({
       meta: o.meta,
