@@ -135,20 +135,26 @@ export async function writeEntry(tx: MetaStore, spaceId: string, c: EntryChange)
 /**
  * Makes sure every ancestor folder of `path` exists, creating missing ones. Throws
  * NOT_A_DIRECTORY when an ancestor is a file. Returns the folders it created.
+ * `folders`: folders known to exist in this transaction, not looked up again, and extended with
+ * those found or made here; whoever holds it clears it before anything that may delete or move a
+ * folder.
  */
 export async function ensureParents(
   tx: MetaStore,
   spaceId: string,
   path: string,
   deviceId: string | null,
+  folders?: Set<string>,
 ): Promise<Written[]> {
   const created: Written[] = [];
   for (const dir of ancestors(path)) {
+    if (folders?.has(dir)) continue;
     const e = await tx.files.byPath(spaceId, dir);
     if (e?.kind === 'file') throw new FerryError('NOT_A_DIRECTORY', `${dir} is a file, not a folder`);
     if (!e) {
       created.push(await writeEntry(tx, spaceId, folderChange(dir, deviceId)));
     }
+    folders?.add(dir);
   }
   return created;
 }

@@ -58,6 +58,12 @@ export interface ApplyContext {
   spaceId: string;
   deviceId: string | null;
   deviceName: (deviceId: string | null) => Promise<string>;
+  /**
+   * Folders known to exist in this transaction (see ensureParents): a batch of 1,000 files in a
+   * few folders looks each folder up once, not once per file. Cleared before any change that may
+   * delete or move a folder.
+   */
+  folders: Set<string>;
   written: Written[];
   conflicts: ConflictNotice[];
 }
@@ -294,7 +300,9 @@ async function divergedConflict(
   const loser = incomingWins
     ? { state: head as State, mtime: head.mtime, deviceId: headDevice }
     : { state: incoming, mtime: c.mtime, deviceId: ctx.deviceId };
-  await ensureParents(ctx.tx, ctx.spaceId, path, ctx.deviceId).then((ws) => ctx.written.push(...ws));
+  await ensureParents(ctx.tx, ctx.spaceId, path, ctx.deviceId, ctx.folders).then((ws) =>
+    ctx.written.push(...ws),
+  );
   const copyPath = conflictCopyPath(path, await ctx.deviceName(loser.deviceId), new Date(loser.mtime));
   const target = await freeTarget(ctx, copyPath, undefined, loser.state, loser.mtime, loser.deviceId);
   let copy: { id: string; written?: Written };
@@ -394,7 +402,7 @@ interface WriteSpec {
 
 async function write(ctx: ApplyContext, _c: PreparedChange, s: WriteSpec): Promise<Written> {
   const { tx, spaceId } = ctx;
-  const parents = await ensureParents(tx, spaceId, s.path, ctx.deviceId);
+  const parents = await ensureParents(tx, spaceId, s.path, ctx.deviceId, ctx.folders);
   ctx.written.push(...parents);
   const inside =
     s.moveChildrenFrom && s.moveChildrenFrom !== s.path

@@ -95,9 +95,14 @@ export class CommitService {
       ops.add(c.opId);
     }
     // Replays skip validation: their chunks may be long gone, their result is stored.
-    const replayed = new Set<string>();
-    for (const c of changes)
-      if ((await this.#meta.sync.opResult(space.id, c.opId)) !== undefined) replayed.add(c.opId);
+    const replayed = new Set(
+      (
+        await this.#meta.sync.opResults(
+          space.id,
+          changes.map((c) => c.opId),
+        )
+      ).keys(),
+    );
     const prepared: PreparedChange[] = [];
     for (const c of changes)
       prepared.push(replayed.has(c.opId) ? this.#shallow(c) : await this.#prepare(space.id, c));
@@ -120,6 +125,7 @@ export class CommitService {
         spaceId: space.id,
         deviceId: actor.deviceId,
         deviceName,
+        folders: new Set<string>(),
         written: [] as Written[],
         conflicts: [] as ConflictNotice[],
       };
@@ -135,12 +141,19 @@ export class CommitService {
       }
       const results: CommitResult[] = [];
       const now = Date.now();
+      // Read again under the space lock: a concurrent commit of the same ops may have won meanwhile.
+      const done = await tx.sync.opResults(
+        space.id,
+        prepared.map((c) => c.opId),
+      );
       for (const c of prepared) {
-        const stored = (await tx.sync.opResult(space.id, c.opId)) as CommitResult | undefined;
+        const stored = done.get(c.opId) as CommitResult | undefined;
         if (stored) {
           results.push(stored);
           continue;
         }
+        // A delete or a folder change may take folders away: look them up afresh after it.
+        if (c.deleted || c.kind === 'dir') ctx.folders.clear();
         let r: CommitResult;
         try {
           r = await applyChange(ctx, c);

@@ -321,6 +321,34 @@ void test('deleting a folder deletes what is inside; a per-entry child delete af
   assert.equal(await download('/trip/photo.jpg'), undefined);
 });
 
+void test('one batch that fills a folder, deletes it and fills it again ends with the folder and the last file', async () => {
+  const dir = await commit(t, laptop.token, S, [
+    { opId: op(), path: '/album', kind: 'dir', baseVersionId: null },
+  ]);
+  const d = dir.body.results[0];
+  const first = await content(t, laptop.token, text('first'));
+  const last = await content(t, laptop.token, text('last'));
+  const r = await commit(t, laptop.token, S, [
+    { opId: op(), path: '/album/first.txt', kind: 'file', baseVersionId: null, mtime: Date.now(), ...first },
+    { opId: op(), fileId: d.fileId, path: '/album', kind: 'dir', baseVersionId: d.versionId, deleted: true },
+    { opId: op(), path: '/album/last.txt', kind: 'file', baseVersionId: null, mtime: Date.now(), ...last },
+  ]);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(
+    r.body.results.map((x) => x.status),
+    ['ok', 'ok', 'ok'],
+  );
+  assert.equal(await download('/album/first.txt'), undefined, 'deleted with its folder');
+  assert.equal(await download('/album/last.txt'), 'last');
+  const listed = await t.request('/api/v1/files/list?path=/album', { token: laptop.token });
+  assert.equal(listed.status, 200, 'the folder exists again, made for the last file');
+  const body = (await listed.json()) as { entries: { path: string }[] };
+  assert.deepEqual(
+    body.entries.map((e) => e.path),
+    ['/album/last.txt'],
+  );
+});
+
 void test('per-change refusals do not fail the batch; a parent that is a file is rejected', async () => {
   await create('/plain', 'a file');
   const r = await commit(t, laptop.token, S, [

@@ -244,4 +244,20 @@ export function testMetaStore(
       Array.from({ length: 20 }, (_, i) => i + 1),
     );
   });
+
+  withMeta('sync: op results are saved once and read back in batches', async (m) => {
+    const { space } = await userWithSpace(m);
+    const other = await userWithSpace(m, 'bob');
+    const ids = Array.from({ length: 450 }, () => randomUUID()); // more than one IN batch
+    await m.transaction(async (tx) => {
+      for (const [i, id] of ids.entries()) await tx.sync.saveOpResult(space.id, id, { i, status: 'ok' }, i);
+      await tx.sync.saveOpResult(space.id, ids[0], { i: -1 }, 0); // a second save is ignored
+    });
+    const found = await m.sync.opResults(space.id, [...ids, randomUUID(), ids[3]]);
+    assert.equal(found.size, ids.length);
+    assert.deepEqual(found.get(ids[0]), { i: 0, status: 'ok' });
+    assert.deepEqual(found.get(ids[449]), { i: 449, status: 'ok' });
+    assert.equal((await m.sync.opResults(other.space.id, ids)).size, 0, 'op ids are per space');
+    assert.equal((await m.sync.opResults(space.id, [])).size, 0);
+  });
 }

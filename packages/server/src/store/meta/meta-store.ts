@@ -137,8 +137,8 @@ export interface SyncStore {
   ): Promise<{ manifestId: string; seq: number }[]>;
   /** The subset of `hashes` that is stored and that the user uploaded or can read through a space, with their sizes. */
   visibleChunks(userId: string, hashes: readonly string[]): Promise<Map<string, number>>;
-  /** The stored result of a committed opId (parsed JSON), or undefined. */
-  opResult(spaceId: string, opId: string): Promise<unknown>;
+  /** The stored results (parsed JSON) of those of `opIds` that were committed, by opId. */
+  opResults(spaceId: string, opIds: readonly string[]): Promise<Map<string, unknown>>;
   /** Stores a commit result under its opId; a second save of the same opId is ignored. */
   saveOpResult(spaceId: string, opId: string, result: unknown, at: number): Promise<void>;
   /** File id and version number of a version id in a space. */

@@ -76,12 +76,16 @@ export class SqlSyncStore implements SyncStore {
     }
     return found;
   }
-  async opResult(spaceId: string, opId: string): Promise<unknown> {
-    const r = await this.#db.get<Row>('SELECT result FROM sync_ops WHERE space_id = ? AND op_id = ?', [
-      spaceId,
-      opId,
-    ]);
-    return r ? JSON.parse(String(r.result)) : undefined;
+  async opResults(spaceId: string, opIds: readonly string[]): Promise<Map<string, unknown>> {
+    const found = new Map<string, unknown>();
+    for (const batch of batches([...new Set(opIds)])) {
+      const rows = await this.#db.all<Row>(
+        `SELECT op_id, result FROM sync_ops WHERE space_id = ? AND op_id IN (${batch.map(() => '?').join(',')})`,
+        [spaceId, ...batch],
+      );
+      for (const r of rows) found.set(String(r.op_id), JSON.parse(String(r.result)));
+    }
+    return found;
   }
   async saveOpResult(spaceId: string, opId: string, result: unknown, at: number): Promise<void> {
     await this.#db.run(
