@@ -72,15 +72,20 @@ export function corpusPlan({
   return files;
 }
 
-/** Content of file i: odd files and big files incompressible, even small files text. */
-export function corpusContent(f: CorpusFile, i: number): Buffer {
-  return f.path.endsWith('.txt') ? textBytes(f.size, i + 1) : randomStream(f.size, i + 1);
+/**
+ * Content of file i: odd files and big files incompressible, even small files text. `variant` > 0
+ * gives other bytes of the same sizes (a repeated run that would otherwise find every chunk on the
+ * server already); variant 0 is the corpus every earlier figure was measured on.
+ */
+export function corpusContent(f: CorpusFile, i: number, variant = 0): Buffer {
+  const seed = i + 1 + variant * 1_000_003;
+  return f.path.endsWith('.txt') ? textBytes(f.size, seed) : randomStream(f.size, seed);
 }
 
-export async function writeCorpus(dir: string, files = corpusPlan()): Promise<void> {
+export async function writeCorpus(dir: string, files = corpusPlan(), variant = 0): Promise<void> {
   for (const [i, f] of files.entries()) {
     const p = join(dir, f.path);
     await mkdir(join(p, '..'), { recursive: true });
-    await writeFile(p, corpusContent(f, i));
+    await writeFile(p, corpusContent(f, i, variant));
   }
 }

@@ -1,7 +1,7 @@
 // Sync benchmark (issue 3): device A → server → device B on loopback with real `ferry` CLI
 // processes (separate FERRY_CONFIG_DIRs), each workload beside an rsync reference run here:
 //   1. the 302 MiB mixed corpus (2,003 files): `ferry sync` on A until exit 0, then on B;
-//   2. 5,000 files of 4 KB: the same;
+//   2. 5,000 files of 4 KB: the same (1 and 2 run BENCH_REPEAT times, default 3: medians shown);
 //   3. a 10-byte insert in the middle of a 100 MB file synced on both: every byte on the wire
 //      (a counting TCP proxy sits between the devices and the server) and A's + B's sync time;
 //   4. a 1 MiB overwrite in that file: the same;
@@ -9,7 +9,8 @@
 //   5. both daemons running: a new 1 KB file on A until it is on B with the right bytes, 20 tries;
 //   6. the server's peak RSS (VmHWM) over workload 1 and an idle daemon's RSS.
 //
-//   npm exec -- node bench/sync-bench.ts      (DAEMON_VERBOSE=1: daemons log their passes)
+//   npm exec -- node bench/sync-bench.ts      (DAEMON_VERBOSE=1: daemons log their passes;
+//                                              BENCH_REPEAT=1: one run of workloads 1 and 2)
 
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -96,6 +97,42 @@ const phases = (r: CliRun): string =>
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
 
+/**
+ * Runs of each bulk workload (1 and 2), into fresh spaces; the table shows medians. Same-machine
+ * runs of one build move 20–40% here, so one run cannot tell a change from noise.
+ */
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+
+interface BulkRun {
+  a: CliRun;
+  b: CliRun;
+  rsync: number | null;
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)];
+const medianOrNull = (xs: (number | null)[]): number | null =>
+  xs.some((x) => x === null) ? null : median(xs as number[]);
+
+const bulkLine = (r: BulkRun): string =>
+  `A→server ${fmt.s(r.a.seconds)} (${phases(r.a)}), B ${fmt.s(r.b.seconds)}, rsync ${r.rsync === null ? '—' : fmt.s(r.rsync)}`;
+
+/** Medians for the table, and every run for the record. */
+function bulkResults(runs: BulkRun[]) {
+  return {
+    aToServerSeconds: median(runs.map((r) => r.a.seconds)),
+    bPullSeconds: median(runs.map((r) => r.b.seconds)),
+    aToServerToBSeconds: median(runs.map((r) => r.a.seconds + r.b.seconds)),
+    rsyncSeconds: medianOrNull(runs.map((r) => r.rsync)),
+    runs: runs.map((r) => ({
+      aToServerSeconds: r.a.seconds,
+      bPullSeconds: r.b.seconds,
+      rsyncSeconds: r.rsync,
+      aReport: report(r.a),
+      bReport: report(r.b),
+    })),
+  };
+}
+
 const results: Record<string, unknown> = {};
 try {
   const [A, B, Aw, Bw] = await Promise.all([
@@ -108,65 +145,63 @@ try {
   const cliStart = (await A.ok('--version')).seconds;
   log(`ferry CLI process start-up (ferry --version): ${fmt.s(cliStart)}`);
 
-  // 1. The 302 MiB mixed corpus.
-  const [a1, b1] = await pair('bench-mixed', A, B);
+  // 1. The 302 MiB mixed corpus, REPEAT times into fresh spaces (the table shows medians).
   const plan = corpusPlan();
   const corpusBytes = plan.reduce((n, f) => n + f.size, 0);
-  await writeCorpus(a1, plan);
-  flushToDisk();
-  log(`corpus written: ${plan.length} files, ${fmt.mib(corpusBytes)}`);
-  const serverRssBefore = await server.rss();
-  const m1a = await sync(A, a1);
-  const serverPeakAfterUp = await server.peakRss();
-  const m1b = await sync(B, b1);
-  const serverPeak = await server.peakRss();
-  const got1 = await treeStats(join(b1, 'corpus'));
-  if (got1.files !== plan.length || got1.bytes !== corpusBytes)
-    throw new Error(`B has ${got1.files} files / ${got1.bytes} bytes of the corpus`);
-  const r1 = await rsyncLoopback(join(a1, 'corpus'), work);
-  log(
-    `mixed: A→server ${fmt.s(m1a.seconds)}, B ${fmt.s(m1b.seconds)}, rsync ${r1 === null ? '—' : fmt.s(r1)}; server peak ${fmt.mib(serverPeak)}`,
-  );
+  const mixedRuns: BulkRun[] = [];
+  let serverRssBefore = 0;
+  let serverPeakAfterUp = 0;
+  let serverPeak = 0;
+  for (let i = 0; i < REPEAT; i++) {
+    const [a1, b1] = await pair(`bench-mixed-${i}`, A, B);
+    await writeCorpus(a1, plan, i); // other bytes each run: a repeat must not find them on the server
+    flushToDisk();
+    if (i === 0) {
+      log(`corpus written: ${plan.length} files, ${fmt.mib(corpusBytes)}`);
+      serverRssBefore = await server.rss();
+    }
+    const a = await sync(A, a1);
+    // The server's peak is taken over the first run, as it always was (VmHWM only grows).
+    if (i === 0) serverPeakAfterUp = await server.peakRss();
+    const b = await sync(B, b1);
+    if (i === 0) serverPeak = await server.peakRss();
+    const got = await treeStats(join(b1, 'corpus'));
+    if (got.files !== plan.length || got.bytes !== corpusBytes)
+      throw new Error(`B has ${got.files} files / ${got.bytes} bytes of the corpus`);
+    const rsync = await rsyncLoopback(join(a1, 'corpus'), work);
+    mixedRuns.push({ a, b, rsync });
+    log(`mixed ${i + 1}/${REPEAT}: ${bulkLine(mixedRuns[i])}; server peak ${fmt.mib(serverPeak)}`);
+  }
+  const r1 = medianOrNull(mixedRuns.map((r) => r.rsync));
   results.mixed = {
     files: plan.length,
     bytes: corpusBytes,
-    aToServerSeconds: m1a.seconds,
-    bPullSeconds: m1b.seconds,
-    aToServerToBSeconds: m1a.seconds + m1b.seconds,
-    rsyncSeconds: r1,
-    aReport: report(m1a),
-    bReport: report(m1b),
+    ...bulkResults(mixedRuns),
     serverRssBeforeMiB: serverRssBefore / MiB,
     serverPeakRssAfterUploadMiB: serverPeakAfterUp / MiB,
     serverPeakRssMiB: serverPeak / MiB,
   };
 
-  // 2. 5,000 files of 4 KB.
-  const [a2, b2] = await pair('bench-small', A, B);
-  for (let d = 0; d < 50; d++) await mkdir(join(a2, 'small', `d${d}`), { recursive: true });
-  const all = randomStream(5000 * 4096, 7);
-  for (let i = 0; i < 5000; i++)
-    await writeFile(join(a2, 'small', `d${i % 50}`, `f${i}.bin`), all.subarray(i * 4096, (i + 1) * 4096));
-  flushToDisk();
-  const m2a = await sync(A, a2);
-  const m2b = await sync(B, b2);
-  const got2 = await treeStats(join(b2, 'small'));
-  if (got2.files !== 5000 || got2.bytes !== 5000 * 4096)
-    throw new Error(`B has ${got2.files} files / ${got2.bytes} bytes of the 5,000`);
-  const r2 = await rsyncLoopback(join(a2, 'small'), work);
-  log(
-    `5,000×4KB: A→server ${fmt.s(m2a.seconds)}, B ${fmt.s(m2b.seconds)}, rsync ${r2 === null ? '—' : fmt.s(r2)}`,
-  );
-  results.small = {
-    files: 5000,
-    bytes: 5000 * 4096,
-    aToServerSeconds: m2a.seconds,
-    bPullSeconds: m2b.seconds,
-    aToServerToBSeconds: m2a.seconds + m2b.seconds,
-    rsyncSeconds: r2,
-    aReport: report(m2a),
-    bReport: report(m2b),
-  };
+  // 2. 5,000 files of 4 KB, the same way.
+  const smallRuns: BulkRun[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const all = randomStream(5000 * 4096, 7 + 1000 * i); // other bytes each run, as above
+    const [a2, b2] = await pair(`bench-small-${i}`, A, B);
+    for (let d = 0; d < 50; d++) await mkdir(join(a2, 'small', `d${d}`), { recursive: true });
+    for (let f = 0; f < 5000; f++)
+      await writeFile(join(a2, 'small', `d${f % 50}`, `f${f}.bin`), all.subarray(f * 4096, (f + 1) * 4096));
+    flushToDisk();
+    const a = await sync(A, a2);
+    const b = await sync(B, b2);
+    const got = await treeStats(join(b2, 'small'));
+    if (got.files !== 5000 || got.bytes !== 5000 * 4096)
+      throw new Error(`B has ${got.files} files / ${got.bytes} bytes of the 5,000`);
+    const rsync = await rsyncLoopback(join(a2, 'small'), work);
+    smallRuns.push({ a, b, rsync });
+    log(`5,000×4KB ${i + 1}/${REPEAT}: ${bulkLine(smallRuns[i])}`);
+  }
+  const r2 = medianOrNull(smallRuns.map((r) => r.rsync));
+  results.small = { files: 5000, bytes: 5000 * 4096, ...bulkResults(smallRuns) };
 
   // 3 + 4. Edits of a 100 MB file synced on both; devices talk through the counting proxy.
   const [a3, b3] = await pair('bench-delta', Aw, Bw);
@@ -361,6 +396,7 @@ try {
   printTable(`Sync, device A → server → device B on loopback (${load.cores} cores)`, rows);
   console.log(`  load before: ${uptimeBefore}\n  load after:  ${uptimeAfter}`);
   console.log(`  ferry CLI start-up alone: ${fmt.s(cliStart)} per process (in every ferry figure)`);
+  console.log(`  302 MiB and 5,000-file rows: medians of ${REPEAT} runs each (BENCH_REPEAT), rsync's too`);
 
   const file = await writeResult('sync', {
     cores: load.cores,
