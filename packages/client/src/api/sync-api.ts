@@ -178,15 +178,17 @@ export class FrameReader {
         return frames;
       }
       this.#add(piece.subarray(at, at + need));
-      frames.push(frameAt(concatBytes(this.#parts, this.#bytes), 0));
+      frames.push(frameAt(concatBytes(this.#parts, this.#bytes), 0, this.#total));
       at += need;
       this.#parts = [];
       this.#bytes = 0;
       this.#total = -1;
     }
-    while (piece.length - at >= FRAME_HEADER && piece.length - at >= frameLength(piece, at)) {
-      frames.push(frameAt(piece, at));
-      at += frameLength(piece, at);
+    while (piece.length - at >= FRAME_HEADER) {
+      const len = frameLength(piece, at);
+      if (piece.length - at < len) break;
+      frames.push(frameAt(piece, at, len));
+      at += len;
     }
     if (at < piece.length) {
       this.#add(piece.subarray(at));
@@ -211,11 +213,12 @@ function frameLength(buf: Uint8Array, at: number): number {
   return FRAME_HEADER + new DataView(buf.buffer, buf.byteOffset + at + 33, 4).getUint32(0);
 }
 
-function frameAt(buf: Uint8Array, at: number): ChunkFrame {
+/** The frame of `len` bytes (header included) at `at`. */
+function frameAt(buf: Uint8Array, at: number, len: number): ChunkFrame {
   return {
     hash: hex(buf.subarray(at, at + 32)),
     flags: buf[at + 32],
-    payload: buf.subarray(at + FRAME_HEADER, at + frameLength(buf, at)),
+    payload: buf.subarray(at + FRAME_HEADER, at + len),
   };
 }
 
@@ -246,8 +249,10 @@ export class SyncApi {
     ).missing;
   }
 
-  /** Uploads a framed body of chunks; the server verifies every hash. Safe to repeat. */
-  /** Uploads framed chunks: one body, or its parts (`frameParts`), sent without a join when the fetch can. */
+  /**
+   * Uploads framed chunks: one body, or its parts (`frameParts`), sent without a join when the fetch
+   * can. The server verifies every hash. Safe to repeat.
+   */
   async uploadChunks(body: Uint8Array | Uint8Array[], signal?: AbortSignal): Promise<void> {
     const res = await this.#t.request('POST', '/api/v1/chunks', {
       body: Array.isArray(body) && !this.#t.takesByteParts ? joinParts(body) : body,
@@ -275,9 +280,7 @@ export class SyncApi {
     const frames: ChunkFrame[] = [];
     let bytes = 0;
     const body = res.body?.getReader();
-    for (;;) {
-      const r = body ? await body.read() : { done: true as const, value: undefined };
-      if (r.done) break;
+    for (let r = await body?.read(); r && !r.done; r = await body?.read()) {
       bytes += r.value.length;
       frames.push(...reader.push(r.value));
     }

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Chunker, chunkReads, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { manifestIdOf, packRefs } from './chunk-refs.ts';
-import type { ChunkSink } from './scan-uploader.ts';
 
 export interface HashedFile {
   size: number;
@@ -16,6 +15,14 @@ export interface HashedFile {
 }
 
 const READ_SIZE = 2 * 1024 * 1024;
+
+/** Where hashing puts the chunks it cuts (the scan's ScanUploader). */
+export interface ChunkSink {
+  /** One chunk; `bytes` is only valid during the call. */
+  offer(hash: string, bytes: Uint8Array): void;
+  /** Resolves when the sink can take more (hashing waits here before each read). */
+  ready(): Promise<void>;
+}
 
 /**
  * Files up to this size are read in one synchronous call: a promise-based open/read/read/close is

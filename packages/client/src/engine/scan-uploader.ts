@@ -13,14 +13,7 @@ import { ChunkCompressor } from '@ferry/core/chunk-compressor';
 import { DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { chunkFrame, uploadBodyBytes } from './chunk-uploader.ts';
-
-/** Where the scan puts the chunks it cuts (see hashFile). */
-export interface ChunkSink {
-  /** One chunk; `bytes` is only valid during the call. */
-  offer(hash: string, bytes: Uint8Array): void;
-  /** Resolves when the sink can take more (the scan waits here before each read). */
-  ready(): Promise<void>;
-}
+import type { ChunkSink } from './file-hasher.ts';
 
 export interface ScanUploaderOptions {
   limiter?: BandwidthLimiter;
@@ -137,8 +130,8 @@ export class ScanUploader implements ChunkSink {
         .filter((c) => missing.has(c.hash))
         .map((c) => chunkFrame(this.#compressor, c.hash, b.buf.subarray(c.start, c.start + c.size))),
     );
-    const size = frames.reduce((n, f) => n + f.payload.length + FRAME_HEADER, 0);
     if (frames.length === 0) return;
+    const size = frames.reduce((n, f) => n + f.payload.length + FRAME_HEADER, 0);
     await this.#o.limiter?.take(size);
     await this.#api.uploadChunks(frameParts(frames), signal);
     for (const f of frames) this.#remember(f.hash);

@@ -5,8 +5,7 @@
 import { lstatSync, readdirSync, type Stats, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { unpackRefs } from './chunk-refs.ts';
-import { hashFile } from './file-hasher.ts';
-import type { ChunkSink } from './scan-uploader.ts';
+import { hashFile, type ChunkSink } from './file-hasher.ts';
 import { IgnoreRules, STATE_DIR } from './ignore-rules.ts';
 import type { StateDb } from './state-db.ts';
 import type { LocalEntry } from './tree-types.ts';
@@ -154,12 +153,13 @@ export async function scanTree(
   const worker = async () => {
     while (next < toHash.length) {
       const item = toHash[next++];
+      const sink = o.upload && sinkFor(item.path);
       let h = null;
       let after = null;
       for (let attempt = 0; attempt < 3 && !h; attempt++) {
         try {
           const st = attempt === 0 ? item.st : lstatSync(join(root, item.disk), { bigint: true });
-          const r = await hashFile(join(root, item.disk), Number(st.size), o.upload && sinkFor(item.path));
+          const r = await hashFile(join(root, item.disk), Number(st.size), sink);
           // Re-stat: a file written while we read it is read again.
           after = await statEntry(join(root, item.disk));
           if (after && after.stamp === stampOf(st) && after.size === r.size) h = r;

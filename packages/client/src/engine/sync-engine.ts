@@ -170,10 +170,7 @@ export class SyncEngine {
           } finally {
             await early.finish();
             stats.bytesUp += early.bytesSent;
-            if (early.error !== undefined)
-              log(
-                `early upload stopped: ${early.error instanceof Error ? early.error.message : String(early.error)}`,
-              );
+            if (early.error) log(`early upload stopped: ${early.error.message}`);
           }
         });
         const synced = this.db.synced();
