@@ -89,3 +89,11 @@ export async function writeCorpus(dir: string, files = corpusPlan(), variant = 0
     await writeFile(p, corpusContent(f, i, variant));
   }
 }
+
+/** The second workload: 5,000 files of 4 KB in 50 folders under `dir/small` (`variant` as above). */
+export async function writeSmallFiles(dir: string, variant = 0): Promise<void> {
+  const all = randomStream(5000 * 4096, 7 + 1000 * variant);
+  for (let d = 0; d < 50; d++) await mkdir(join(dir, 'small', `d${d}`), { recursive: true });
+  for (let f = 0; f < 5000; f++)
+    await writeFile(join(dir, 'small', `d${f % 50}`, `f${f}.bin`), all.subarray(f * 4096, (f + 1) * 4096));
+}

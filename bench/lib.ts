@@ -169,8 +169,8 @@ export class RsyncDaemon {
    * `under`: a folder the caller removes when it is done; the copy stays there after stop(). A bench
    * that runs more workloads afterwards passes it: deleting thousands of files in the middle of a run
    * slows the file creations that follow for minutes on these machines (ext4 will not reuse a freshly
-   * freed inode and scans past each one: 0.02 → 1 ms per new file measured), which would charge the
-   * next workload for the reference's cleanup.
+   * freed inode and scans past each one: 16–33 µs → 0.75–1.1 ms per new file measured), which would
+   * charge the next workload for the reference's cleanup.
    */
   static async start(o: { under?: string } = {}): Promise<RsyncDaemon> {
     const dir = await mkdtemp(join(o.under ?? tmpdir(), 'ferry-bench-rsyncd-'));

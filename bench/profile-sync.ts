@@ -8,13 +8,13 @@
 // printed; open them in Chrome DevTools (Performance → load profile) for the whole picture.
 
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
+import { corpusPlan, writeCorpus, writeSmallFiles } from './corpus.ts';
 import { startChildServer } from './lib.ts';
-import { BenchDevice } from './sync-lib.ts';
+import { BenchDevice, createSpace } from './sync-lib.ts';
 
 interface CpuProfile {
   nodes: {
@@ -43,35 +43,23 @@ const server = await startChildServer({ NODE_OPTIONS: cpuProf('server') });
 const A = await BenchDevice.login('A', server.url, 'admin', 'bench-password');
 const B = await BenchDevice.login('B', server.url, 'admin', 'bench-password');
 try {
-  const created = await fetch(`${server.url}/api/v1/spaces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'profile' }),
-  });
-  if (!created.ok) throw new Error(`create space: ${created.status}`);
+  await createSpace(server, 'profile');
   const [ra, rb] = [join(work, 'a'), join(work, 'b')];
   await A.ok('init', ra, '--space', 'profile');
   await B.ok('init', rb, '--space', 'profile');
   if (workload === 'mixed') await writeCorpus(ra, corpusPlan());
-  else {
-    const all = randomStream(5000 * 4096, 7);
-    for (let d = 0; d < 50; d++) await mkdir(join(ra, 'small', `d${d}`), { recursive: true });
-    for (let f = 0; f < 5000; f++)
-      await writeFile(join(ra, 'small', `d${f % 50}`, `f${f}.bin`), all.subarray(f * 4096, (f + 1) * 4096));
-  }
+  else await writeSmallFiles(ra);
   spawnSync('sync'); // as the bench does: the corpus is on disk before anything is timed
   for (const [name, device, root] of [
     ['A', A, ra],
     ['B', B, rb],
   ] as const) {
-    process.env.NODE_OPTIONS = cpuProf(name);
+    device.extraEnv = { NODE_OPTIONS: cpuProf(name) };
     const r = await device.ok('sync', root, '--json');
-    delete process.env.NODE_OPTIONS;
     const phases = (JSON.parse(r.stdout) as { phases?: Record<string, number> }).phases;
     console.log(`${name}: ${r.seconds.toFixed(2)} s, phases (ms) ${JSON.stringify(phases)}`);
   }
 } finally {
-  delete process.env.NODE_OPTIONS;
   await A.dispose();
   await B.dispose();
   await server.stop(); // the server writes its profile as it exits

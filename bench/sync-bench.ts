@@ -14,10 +14,10 @@
 
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { open, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
+import { corpusPlan, randomStream, writeCorpus, writeSmallFiles } from './corpus.ts';
 import {
   fmt,
   machineLoad,
@@ -28,7 +28,7 @@ import {
   startChildServer,
   writeResult,
 } from './lib.ts';
-import { BenchDevice, CountingProxy, type CliRun } from './sync-lib.ts';
+import { BenchDevice, CountingProxy, createSpace, type CliRun } from './sync-lib.ts';
 
 const MiB = 1024 * 1024;
 const PASSWORD = 'bench-password';
@@ -70,18 +70,9 @@ const proxy = await CountingProxy.start(server.url);
 const devices: BenchDevice[] = [];
 let rsyncd: RsyncDaemon | null = null;
 
-async function createSpace(name: string): Promise<void> {
-  const r = await fetch(`${server.url}/api/v1/spaces`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name }),
-  });
-  if (!r.ok) throw new Error(`create space ${name}: ${r.status} ${await r.text()}`);
-}
-
 /** Makes a fresh space and inits `a/NAME` on device A and `b/NAME` on device B with it. */
 async function pair(name: string, a: BenchDevice, b: BenchDevice): Promise<[string, string]> {
-  await createSpace(name);
+  await createSpace(server, name);
   const ra = join(work, 'a', name);
   const rb = join(work, 'b', name);
   await Promise.all([a.ok('init', ra, '--space', name), b.ok('init', rb, '--space', name)]);
@@ -170,7 +161,9 @@ try {
       throw new Error(`B has ${got.files} files / ${got.bytes} bytes of the corpus`);
     const rsync = await rsyncLoopback(join(a1, 'corpus'), work);
     mixedRuns.push({ a, b, rsync });
-    log(`mixed ${i + 1}/${REPEAT}: ${bulkLine(mixedRuns[i])}; server peak ${fmt.mib(serverPeak)}`);
+    log(
+      `mixed ${i + 1}/${REPEAT}: ${bulkLine(mixedRuns[i])}${i === 0 ? `; server peak ${fmt.mib(serverPeak)}` : ''}`,
+    );
   }
   const r1 = medianOrNull(mixedRuns.map((r) => r.rsync));
   results.mixed = {
@@ -185,11 +178,8 @@ try {
   // 2. 5,000 files of 4 KB, the same way.
   const smallRuns: BulkRun[] = [];
   for (let i = 0; i < REPEAT; i++) {
-    const all = randomStream(5000 * 4096, 7 + 1000 * i); // other bytes each run, as above
     const [a2, b2] = await pair(`bench-small-${i}`, A, B);
-    for (let d = 0; d < 50; d++) await mkdir(join(a2, 'small', `d${d}`), { recursive: true });
-    for (let f = 0; f < 5000; f++)
-      await writeFile(join(a2, 'small', `d${f % 50}`, `f${f}.bin`), all.subarray(f * 4096, (f + 1) * 4096));
+    await writeSmallFiles(a2, i); // other bytes each run, as above
     flushToDisk();
     const a = await sync(A, a2);
     const b = await sync(B, b2);

@@ -19,6 +19,8 @@ export class BenchDevice {
   readonly name: string;
   readonly configDir: string;
   daemons: ChildProcess[] = [];
+  /** More environment for the processes this device starts (e.g. NODE_OPTIONS for a profile). */
+  extraEnv: NodeJS.ProcessEnv = {};
 
   constructor(name: string, configDir: string) {
     this.name = name;
@@ -27,7 +29,7 @@ export class BenchDevice {
 
   env(): NodeJS.ProcessEnv {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_')));
-    return { ...clean, FERRY_CONFIG_DIR: this.configDir, NODE_NO_WARNINGS: '1' };
+    return { ...clean, FERRY_CONFIG_DIR: this.configDir, NODE_NO_WARNINGS: '1', ...this.extraEnv };
   }
 
   /** Runs `ferry ARGS…` to completion. */
@@ -132,4 +134,14 @@ export class CountingProxy {
     for (const s of this.#sockets) s.destroy();
     await new Promise((r) => this.#server.close(r));
   }
+}
+
+/** Creates a space named `name` as the server's admin. */
+export async function createSpace(server: { url: string; token: string }, name: string): Promise<void> {
+  const r = await fetch(`${server.url}/api/v1/spaces`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  if (!r.ok) throw new Error(`create space ${name}: ${r.status} ${await r.text()}`);
 }
