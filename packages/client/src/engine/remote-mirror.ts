@@ -106,8 +106,7 @@ export async function pullRemote(
     // With more pages to come the cursor is the last seq seen; on the last page, the head.
     const next =
       page.hasMore && page.changes.length ? page.changes[page.changes.length - 1].seq : page.headSeq;
-    // Nothing new, nothing written: a write to the state db can wait a long time when the disk is
-    // busy writing back (the kernel throttles writers; 90 ms right after a 100 MB file was saved).
+    // Nothing new, nothing written: the passes of an idle daemon leave the state db alone.
     if (page.changes.length || next !== cursor)
       db.tx(() => {
         if (page.changes.length) {

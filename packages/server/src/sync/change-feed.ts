@@ -110,7 +110,7 @@ export class ChangeFeed {
   ): Promise<ChangePage> {
     const limit = Math.min(Math.max(o.limit ?? MAX_PAGE, 1), MAX_PAGE);
     // The cursor only feeds /sync/status. It is written after the page is read and not waited for:
-    // its fsync queues behind whatever the disk is writing back (90–110 ms measured right after a
+    // its fsync queues behind whatever the disk is writing back (92–112 ms measured right after a
     // device saved a 100 MB file), and reads made after a write wait for it to be durable.
     const record = () => {
       if (o.deviceId)
