@@ -1,7 +1,9 @@
 // Fleet telemetry benchmark: seeds DEVICES devices and STORED sync events into a fresh data dir,
 // starts the real server as a child process (default config: SQLite, durable commits), then
 //   1. ingests at a fixed rate (open loop, latency measured from the intended send time) from
-//      DEVICES simulated devices, one event per request, over keep-alive connections;
+//      DEVICES simulated devices, one event per request, over keep-alive connections, after a
+//      5-second warm-up at the same rate (the first seconds after a start run slower: JIT, new
+//      connections; the warm-up's figures are printed too);
 //   2. finds the saturation throughput (closed loop), one event per request and in batches of 100;
 //   3. times GET /api/v1/devices/repeated-failures over the stored events;
 // sampling the server's RSS throughout. The load comes from a separate generator process (raw
@@ -50,6 +52,7 @@ const ADMIN = { username: 'admin', password: 'bench-admin-password' };
 let INGEST_TOKEN = process.env.BENCH_INGEST_TOKEN ?? 'fit_bench-' + randomUUID();
 const DAY = 86_400_000;
 const MAX_BACKLOG = 5000;
+const WARMUP_SECONDS = 5;
 
 const log = (s: string) => process.stderr.write(`[telemetry-bench] ${s}\n`);
 const pct = (sorted: number[], p: number) =>
@@ -216,12 +219,16 @@ const cpuPer100k = (r: LoadResult) =>
   r.serverCpu === undefined || r.events === 0 ? NaN : ((r.serverCpu * r.seconds) / r.events) * 100_000;
 
 /** The server's V8 heap (used and total, MB) from its own /metrics. */
-async function heapMb(url: string, token: string): Promise<{ used: number; total: number }> {
+async function heapMb(
+  url: string,
+  token: string,
+): Promise<{ used: number; total: number; writerTotal: number }> {
   const { text } = await request(url, 'GET', '/metrics', token);
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1]) / 2 ** 20;
   return {
     used: metric('ferry_nodejs_heap_size_used_bytes'),
     total: metric('ferry_nodejs_heap_size_total_bytes'),
+    writerTotal: metric('ferry_telemetry_writer_heap_bytes'),
   };
 }
 
@@ -271,6 +278,8 @@ interface LoadResult {
   maxMs: number;
   serverCpu?: number;
   generatorCpu?: number;
+  /** The server's highest RSS sampled during this run (MB). */
+  peakRssMb?: number;
 }
 
 interface LoadJob {
@@ -460,14 +469,14 @@ async function load(target: string, pid: number, job: LoadJob): Promise<LoadResu
   // The generator's Node is the child (npm's node shim may exec; /proc of the child either way).
   const s0 = await readCpuSeconds(pid);
   let g = 0;
-  const sample = setInterval(
-    () =>
-      void readCpuSeconds(child.pid!).then(
-        (c) => (g = c),
-        () => {},
-      ),
-    200,
-  );
+  let peakRss = 0;
+  const sample = setInterval(() => {
+    void readCpuSeconds(child.pid!).then(
+      (c) => (g = c),
+      () => {},
+    );
+    void rssMb(pid).then((m) => (peakRss = Math.max(peakRss, m || 0)));
+  }, 100);
   const code = await new Promise<number | null>((ok) => child.once('exit', ok));
   clearInterval(sample);
   if (code !== 0) throw new Error(`generator exited with ${code}`);
@@ -477,6 +486,7 @@ async function load(target: string, pid: number, job: LoadJob): Promise<LoadResu
     target,
     serverCpu: ((await readCpuSeconds(pid)) - s0) / r.seconds,
     generatorCpu: g / r.seconds,
+    peakRssMb: peakRss,
   };
 }
 
@@ -575,11 +585,17 @@ async function main() {
     }),
   };
   const runs: LoadResult[] = [];
+  // The first seconds after a start are slower (JIT, new connections): reported, not measured.
+  const warmUp = async (target: string, pid: number, url: string) => {
+    const r = await load(target, pid, jobs.open(url, RATE, WARMUP_SECONDS));
+    return { ...r, mode: `warm-up, ${r.mode}` };
+  };
 
   // The ceiling on this machine right now: the same generator against a trivial Fastify server.
   const hello = await startHello();
   try {
     log(`hello-world reference at ${hello.url}`);
+    runs.push(await warmUp('hello-world', hello.pid, hello.url));
     runs.push(await load('hello-world', hello.pid, jobs.open(hello.url)));
     runs.push(await load('hello-world', hello.pid, jobs.closed(hello.url, 1, 64)));
   } finally {
@@ -598,6 +614,7 @@ async function main() {
     const idleRss = await rssMb(server.pid);
     const idleHeap = await heapMb(server.url, adminToken);
     log(`server up at ${server.url}, RSS ${idleRss.toFixed(0)} MB; open loop at ${RATE}/s for ${SECONDS}s`);
+    runs.push(await warmUp('ferry', server.pid, server.url));
     runs.push(await load('ferry', server.pid, jobs.open(server.url)));
     log('closed loop, 1 event/request');
     runs.push(await load('ferry', server.pid, jobs.closed(server.url, 1, 64)));
@@ -626,10 +643,12 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1500));
     const rfLoaded = await timeQuery(100);
     runs.push(await background);
+    const measured = runs.filter((r) => !r.mode.startsWith('warm-up'));
     const ferryRuns = runs.filter((r) => r.target === 'ferry');
     const stored = STORED + ferryRuns.reduce((s, r) => s + r.events, 0);
-    const [helloOpen, helloClosed] = runs;
-    const [ferryOpen, ferryClosed] = ferryRuns;
+    const [helloOpen, helloClosed] = measured;
+    const [ferryOpen, ferryClosed] = measured.filter((r) => r.target === 'ferry');
+    const ferryWarmUp = ferryRuns[0];
 
     const results = {
       loadAverage: loadavg(),
@@ -667,6 +686,7 @@ async function main() {
         'server CPU',
         'CPU s / 100k ev',
         'generator CPU',
+        'peak RSS MB',
         'statuses',
       ],
       ...runs.map((r) => [
@@ -679,13 +699,18 @@ async function main() {
         f(r.serverCpu ?? NaN, 2),
         f(cpuPer100k(r), 1),
         f(r.generatorCpu ?? NaN, 2),
+        f(r.peakRssMb ?? NaN, 0),
         JSON.stringify(r.status),
       ]),
     ]);
     printTable('Targets', [
       ['measure', 'value', 'target'],
       ['ingest events/s (open loop, 1 event/request)', Math.round(ferryOpen.eventsPerSecond), '>= 10000'],
-      ['ingest p99 (open loop)', `${f(ferryOpen.p99Ms)} ms`, '<= 50 ms'],
+      [
+        `ingest p99 (open loop; in the ${WARMUP_SECONDS} s warm-up before it)`,
+        `${f(ferryOpen.p99Ms)} ms (${f(ferryWarmUp.p99Ms)} ms)`,
+        '<= 50 ms',
+      ],
       [
         'ingest vs hello-world (open / closed loop)',
         `${f(results.vsHelloWorld.openLoop * 100, 0)}% / ${f(results.vsHelloWorld.closedLoop * 100, 0)}%`,
@@ -707,8 +732,8 @@ async function main() {
         '<= 200 MB',
       ],
       [
-        'server V8 heap used / total, idle; after ingest',
-        `${f(idleHeap.used, 0)} / ${f(idleHeap.total, 0)} MB; ${f(ingestHeap.used, 0)} / ${f(ingestHeap.total, 0)} MB`,
+        'server V8 heap used / total, idle; after ingest (writer thread: total)',
+        `${f(idleHeap.used, 0)} / ${f(idleHeap.total, 0)} MB; ${f(ingestHeap.used, 0)} / ${f(ingestHeap.total, 0)} MB (${f(ingestHeap.writerTotal, 0)} MB)`,
         '',
       ],
     ]);

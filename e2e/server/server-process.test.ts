@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -92,6 +92,31 @@ test('first start prints a generated admin password once; it logs in; a restart 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'the server process runs with its memory settings (V8 flags and malloc environment)',
+  {
+    skip: process.platform !== 'linux' && 'reads /proc',
+  },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-proc-'));
+    try {
+      const server = await startServer(dir, { FERRY_ADMIN_PASSWORD: 'memory-settings-test' });
+      // `ferry server` replaces its own process image: the same pid, now with the flags.
+      const proc = `/proc/${server.child.pid}`;
+      const argv = (await readFile(`${proc}/cmdline`, 'utf8')).split('\0');
+      const env = (await readFile(`${proc}/environ`, 'utf8')).split('\0');
+      for (const flag of ['--max-semi-space-size=4', '--heap-growing-percent=50'])
+        assert.ok(argv.includes(flag), `${flag} in ${argv.join(' ')}`);
+      for (const v of ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=65536'])
+        assert.ok(env.includes(v), `${v} in the environment`);
+      server.child.kill('SIGTERM');
+      assert.equal(await new Promise((r) => server.child.once('exit', r)), 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('SIGTERM lets an in-flight upload finish, then closes the database cleanly', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-proc-'));

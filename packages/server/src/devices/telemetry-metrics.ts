@@ -1,5 +1,6 @@
 // Prometheus metrics of fleet telemetry: sync events by status, devices failing now, alerts, the
-// ingest queue's depth (events and bytes) and refusals, and how long a group commit takes.
+// ingest queue's depth (events and bytes) and refusals, how long a group commit takes, and the
+// writer thread's heap.
 
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -12,7 +13,12 @@ export interface TelemetryMetrics {
 
 export function createTelemetryMetrics(
   registry: Registry,
-  read: { queueDepth: () => number; queueBytes: () => number; failingDevices: () => Promise<number> },
+  read: {
+    queueDepth: () => number;
+    queueBytes: () => number;
+    failingDevices: () => Promise<number>;
+    writerHeapBytes: () => Promise<number | undefined>;
+  },
 ): TelemetryMetrics {
   new Gauge({
     name: 'ferry_telemetry_queue_depth',
@@ -36,6 +42,15 @@ export function createTelemetryMetrics(
     registers: [registry],
     async collect() {
       this.set(await read.failingDevices());
+    },
+  });
+  new Gauge({
+    name: 'ferry_telemetry_writer_heap_bytes',
+    help: "V8 heap of the telemetry writer thread (SQLite; the main thread's is ferry_nodejs_heap_size_total_bytes)",
+    registers: [registry],
+    async collect() {
+      const bytes = await read.writerHeapBytes();
+      if (bytes !== undefined) this.set(bytes);
     },
   });
   return {

@@ -134,6 +134,7 @@ export class TelemetryService {
       queueDepth: () => this.#queue.depth,
       queueBytes: () => this.#queue.bytes,
       failingDevices: () => o.meta.telemetry.countFailing(ALERT_AFTER_FAILURES),
+      writerHeapBytes: async () => this.#writer.heapBytes?.(),
     });
   }
 

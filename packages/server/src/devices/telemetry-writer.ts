@@ -33,6 +33,8 @@ export interface TelemetryWriter {
   record(batch: SyncEventBatch): Promise<BatchOutcome[]>;
   /** TelemetryStore.prune, where the batches are written (a 10,000-row DELETE is no quick thing). */
   prune(olderThan: number, limit: number): Promise<number>;
+  /** Bytes of the V8 heap the writer runs in when it has one of its own (a worker thread). */
+  heapBytes?(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -76,8 +78,9 @@ export interface WorkerWriterOptions {
   /** synchronous=FULL (default) or NORMAL for the worker's connection. */
   durable?: boolean;
   /**
-   * The worker connection's page cache in KiB. Default 16384: 32 MiB spent a fifth of the server's
-   * RSS budget under fleet load for ~10% less writer CPU (8 MiB: +30%).
+   * The worker connection's page cache in KiB. Default 8192: 32 MiB spent a fifth of the server's
+   * RSS budget under fleet load for ~10% less writer CPU; 16 MiB against 8 MiB kept the peak RSS of
+   * the 10k/s open loop 20-30 MB higher for a CPU difference within the noise (docs/decisions.md).
    */
   cacheKib?: number;
 }
@@ -101,7 +104,7 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
 
   constructor(o: WorkerWriterOptions) {
     this.#worker = new Worker(WORKER_ENTRY, {
-      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 16384 },
+      workerData: { path: o.path, durable: o.durable ?? true, cacheKib: o.cacheKib ?? 8192 },
       // Its heap holds one batch at a time; a small young generation keeps its RSS small too.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 },
       stdout: false,
@@ -146,6 +149,11 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
     return r.pruned;
   }
 
+  async heapBytes(): Promise<number | undefined> {
+    if (this.#dead) return undefined;
+    return (await this.#worker.getHeapStatistics()).total_heap_size;
+  }
+
   async close(): Promise<void> {
     if (this.#dead) return;
     await this.#call({ close: true });
@@ -173,6 +181,7 @@ export function telemetryWriterFor(meta: MetaStore): TelemetryWriter {
     maxBatch: WORKER_MAX_BATCH, // in-memory databases (tests) get the same, in-process
     record: async (batch) => (await get()).record(batch),
     prune: async (olderThan, limit) => (await get()).prune(olderThan, limit),
+    heapBytes: async () => (writer ? (await writer).heapBytes?.() : undefined),
     close: async () => {
       if (writer) await (await writer).close();
     },
