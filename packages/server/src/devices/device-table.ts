@@ -1,10 +1,12 @@
 // What the telemetry service remembers of each device that reports: its owner, when it was last
 // checked against the database, its failure streak and its latest sync (SPEC: served from memory).
-// Struct of arrays: one small integer slot per device indexing typed arrays, owners interned, so a
-// fleet of 100,000 devices costs a few bytes per field instead of a few objects per device.
+// Struct of arrays: one small integer slot per device indexing typed arrays, owners interned, ids
+// in a DeviceIndex, so a fleet of 100,000 devices costs a few bytes per field instead of a few
+// objects per device.
 
 import { SYNC_STATUSES, type SyncEventRecord } from '../store/meta/sql-telemetry-store.ts';
 import { orNull, putNumbers, type EventValues } from './packed-events.ts';
+import { DeviceIndex } from './device-index.ts';
 
 /** Numbers kept of a device's latest event: at, receivedAt, files, errors, speed, durationMs. */
 const LATEST = 6;
@@ -14,9 +16,13 @@ const NONE = 254;
 
 export class DeviceTable {
   readonly #max: number;
-  readonly #slots = new Map<string, number>();
-  #ids: string[] = [];
+  readonly #index = new DeviceIndex();
+  /** Slots ever used; freed ones are reused first. */
+  #next = 0;
   readonly #free: number[] = [];
+  /** When each slot's device was added (a counter): the order #forget goes by. */
+  #addedAt = new Float64Array(0);
+  #added = 0;
   readonly #users: string[] = [];
   readonly #userIndex = new Map<string, number>();
   #user = new Int32Array(0);
@@ -33,16 +39,16 @@ export class DeviceTable {
   }
 
   get size(): number {
-    return this.#slots.size;
+    return this.#index.size;
   }
 
+  /** The device's slot; a slot is reused after its device is forgotten, so look up again after awaiting. */
   slot(id: string): number | undefined {
-    return this.#slots.get(id);
+    return this.#index.get(id);
   }
 
-  /** The device of a slot; a slot is reused after its device is forgotten, so compare before use. */
   idOf(slot: number): string {
-    return this.#ids[slot];
+    return this.#index.idOf(slot);
   }
 
   userOf(slot: number): string {
@@ -55,21 +61,21 @@ export class DeviceTable {
 
   /** The device's slot, checked (against the database, by the caller) at `now`; added if new. */
   add(id: string, userId: string, now: number): number {
-    let slot = this.#slots.get(id);
+    let slot = this.#index.get(id);
     if (slot !== undefined) {
       this.#checkedAt[slot] = now;
       return slot;
     }
-    if (this.#slots.size >= this.#max) this.#forget(Math.ceil(this.#max / 10));
-    slot = this.#free.pop() ?? this.#ids.length;
+    if (this.#index.size >= this.#max) this.#forget(Math.ceil(this.#max / 10));
+    slot = this.#free.pop() ?? this.#next++;
     if (slot >= this.#checkedAt.length) this.#grow();
     let u = this.#userIndex.get(userId);
     if (u === undefined) {
       u = this.#users.push(userId) - 1;
       this.#userIndex.set(userId, u);
     }
-    this.#slots.set(id, slot);
-    this.#ids[slot] = id;
+    this.#index.set(id, slot);
+    this.#addedAt[slot] = this.#added++;
     this.#user[slot] = u;
     this.#checkedAt[slot] = now;
     this.#failures[slot] = -1;
@@ -96,7 +102,7 @@ export class DeviceTable {
     const l = this.#latest;
     const o = slot * LATEST;
     return {
-      deviceId: this.#ids[slot],
+      deviceId: this.#index.idOf(slot),
       at: l[o],
       receivedAt: l[o + 1],
       status: SYNC_STATUSES[status],
@@ -131,14 +137,16 @@ export class DeviceTable {
     else this.#latestMessage.set(slot, e.errorMessage);
   }
 
-  /** Forgets the `n` devices remembered longest. */
+  /** Forgets the `n` devices remembered longest (a sort of every slot: once per tenth of the table). */
   #forget(n: number): void {
-    for (const [id, slot] of this.#slots) {
-      this.#slots.delete(id);
-      this.#ids[slot] = '';
+    const free = new Set(this.#free);
+    const live: number[] = [];
+    for (let s = 0; s < this.#next; s++) if (!free.has(s)) live.push(s);
+    live.sort((a, b) => this.#addedAt[a] - this.#addedAt[b]);
+    for (const slot of live.slice(0, n)) {
+      this.#index.delete(this.#index.idOf(slot));
       this.#latestMessage.delete(slot);
       this.#free.push(slot);
-      if (--n <= 0) break;
     }
   }
 
@@ -158,5 +166,6 @@ export class DeviceTable {
     this.#failures = grown(this.#failures, (k) => new Int32Array(k));
     this.#latest = grown(this.#latest, (k) => new Float64Array(k), LATEST);
     this.#latestStatus = grown(this.#latestStatus, (k) => new Uint8Array(k));
+    this.#addedAt = grown(this.#addedAt, (k) => new Float64Array(k));
   }
 }

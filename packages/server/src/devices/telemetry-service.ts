@@ -184,7 +184,7 @@ export class TelemetryService {
     }
     // A device forgotten meanwhile (the table was full while a lookup was awaited) gave up its slot.
     for (let i = 0; i < inputs.length; i++)
-      if (this.#devices.idOf(slots[i]) !== ids[i]) return this.ingest(reporter, inputs);
+      if (this.#devices.slot(ids[i]) !== slots[i]) return this.ingest(reporter, inputs);
     const accepted = this.#queue.offer(inputs.length, bytes, (batch) => {
       for (let i = 0; i < inputs.length; i++) {
         const e = inputs[i];
