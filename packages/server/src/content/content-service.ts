@@ -91,7 +91,7 @@ export class ContentService {
   /** Records an ingest's chunks and manifest; call inside the transaction that commits the file. */
   async record(tx: MetaStore, ingested: Pick<IngestResult, 'manifest' | 'chunks'>): Promise<void> {
     await tx.content.recordChunks(ingested.chunks);
-    await tx.content.putManifest(ingested.manifest);
+    await tx.content.putManifests([ingested.manifest]);
   }
 
   async manifest(id: string): Promise<Manifest> {

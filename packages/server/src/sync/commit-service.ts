@@ -132,13 +132,12 @@ export class CommitService {
       const manifests = new Map<string, Manifest>();
       for (const c of prepared)
         if (c.content && !replayed.has(c.opId)) manifests.set(c.content.manifest.id, c.content.manifest);
-      for (const m of manifests.values()) {
-        await tx.content.putManifest(m);
-        await tx.sync.addSpaceChunks(
-          space.id,
-          m.chunks.map((r) => r.hash),
-        );
-      }
+      // Many rows a statement: a batch of small files is a manifest and a chunk each.
+      await tx.content.putManifests([...manifests.values()]);
+      await tx.sync.addSpaceChunks(
+        space.id,
+        [...manifests.values()].flatMap((m) => m.chunks.map((r) => r.hash)),
+      );
       const results: CommitResult[] = [];
       const now = Date.now();
       // Read again under the space lock: a concurrent commit of the same ops may have won meanwhile.
@@ -146,6 +145,7 @@ export class CommitService {
         space.id,
         prepared.map((c) => c.opId),
       );
+      const saved: { opId: string; result: CommitResult }[] = [];
       for (const c of prepared) {
         const stored = done.get(c.opId) as CommitResult | undefined;
         if (stored) {
@@ -170,9 +170,10 @@ export class CommitService {
             error: { code: e.code, message: e.message },
           };
         }
-        if (r.status !== 'rejected') await tx.sync.saveOpResult(space.id, c.opId, r, now);
+        if (r.status !== 'rejected') saved.push({ opId: c.opId, result: r });
         results.push(r);
       }
+      await tx.sync.saveOpResults(space.id, saved, now);
       if (owner?.quotaBytes) {
         const after = await tx.files.usageOf(space.ownerId);
         if (after > owner.quotaBytes && after > usageBefore)

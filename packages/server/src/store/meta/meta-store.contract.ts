@@ -197,7 +197,7 @@ export function testMetaStore(
 
   withMeta('content: manifests round-trip; chunk records and missing', async (m) => {
     const h = (c: string) => c.repeat(64);
-    await m.content.putManifest({
+    const manifest = {
       id: h('1'),
       size: 30,
       chunkCount: 2,
@@ -205,16 +205,19 @@ export function testMetaStore(
         { hash: h('a'), size: 10 },
         { hash: h('b'), size: 20 },
       ],
-    });
-    await m.content.putManifest({
-      id: h('1'),
-      size: 30,
-      chunkCount: 2,
-      chunks: [
-        { hash: h('a'), size: 10 },
-        { hash: h('b'), size: 20 },
-      ],
-    });
+    };
+    // More than one statement's worth, the first one twice (a second put is ignored).
+    const many = Array.from({ length: 600 }, (_, i) => ({
+      id: i.toString(16).padStart(64, '0'),
+      size: i,
+      chunkCount: 1,
+      chunks: [{ hash: h('c'), size: i }],
+    }));
+    await m.content.putManifests([manifest, ...many]);
+    await m.content.putManifests([{ ...manifest, size: 99 }]);
+    await m.content.putManifests([]);
+    assert.equal((await m.content.manifest(h('1')))?.size, 30);
+    assert.equal((await m.content.manifest(many[599].id))?.size, 599);
     assert.deepEqual((await m.content.manifest(h('1')))?.chunks, [
       { hash: h('a'), size: 10 },
       { hash: h('b'), size: 20 },
@@ -250,8 +253,12 @@ export function testMetaStore(
     const other = await userWithSpace(m, 'bob');
     const ids = Array.from({ length: 450 }, () => randomUUID()); // more than one IN batch
     await m.transaction(async (tx) => {
-      for (const [i, id] of ids.entries()) await tx.sync.saveOpResult(space.id, id, { i, status: 'ok' }, i);
-      await tx.sync.saveOpResult(space.id, ids[0], { i: -1 }, 0); // a second save is ignored
+      await tx.sync.saveOpResults(
+        space.id,
+        ids.map((id, i) => ({ opId: id, result: { i, status: 'ok' } })),
+        1,
+      );
+      await tx.sync.saveOpResults(space.id, [{ opId: ids[0], result: { i: -1 } }], 0); // a second save is ignored
     });
     const found = await m.sync.opResults(space.id, [...ids, randomUUID(), ids[3]]);
     assert.equal(found.size, ids.length);

@@ -112,7 +112,8 @@ export interface FileStore {
 }
 
 export interface ContentStore {
-  putManifest(m: Manifest): Promise<void>;
+  /** Stores manifests (ignores ones already stored), many rows a statement. */
+  putManifests(ms: readonly Manifest[]): Promise<void>;
   manifest(id: string): Promise<Manifest | undefined>;
   /** Records chunks as stored (ignores ones already recorded). */
   recordChunks(chunks: ChunkRecord[]): Promise<void>;
@@ -139,8 +140,12 @@ export interface SyncStore {
   visibleChunks(userId: string, hashes: readonly string[]): Promise<Map<string, number>>;
   /** The stored results (parsed JSON) of those of `opIds` that were committed, by opId. */
   opResults(spaceId: string, opIds: readonly string[]): Promise<Map<string, unknown>>;
-  /** Stores a commit result under its opId; a second save of the same opId is ignored. */
-  saveOpResult(spaceId: string, opId: string, result: unknown, at: number): Promise<void>;
+  /** Stores commit results under their opIds; a second save of an opId is ignored. */
+  saveOpResults(
+    spaceId: string,
+    results: readonly { opId: string; result: unknown }[],
+    at: number,
+  ): Promise<void>;
   /** File id and version number of a version id in a space. */
   versionRef(spaceId: string, versionId: string): Promise<{ fileId: string; version: number } | undefined>;
   /** True when some version of the space references the manifest. */

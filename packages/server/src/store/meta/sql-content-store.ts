@@ -32,11 +32,14 @@ export class SqlContentStore implements ContentStore {
   constructor(db: SqlExecutor) {
     this.#db = db;
   }
-  async putManifest(m: Manifest): Promise<void> {
-    await this.#db.run(
-      'INSERT INTO manifests (id, size, chunk_count, chunks) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-      [m.id, m.size, m.chunkCount, packChunkRefs(m.chunks)],
-    );
+  async putManifests(ms: readonly Manifest[]): Promise<void> {
+    for (let i = 0; i < ms.length; i += IN_BATCH) {
+      const batch = ms.slice(i, i + IN_BATCH);
+      await this.#db.run(
+        `INSERT INTO manifests (id, size, chunk_count, chunks) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT (id) DO NOTHING`,
+        batch.flatMap((m) => [m.id, m.size, m.chunkCount, packChunkRefs(m.chunks)]),
+      );
+    }
   }
   async manifest(id: string): Promise<Manifest | undefined> {
     const r = await this.#db.get<Row>('SELECT * FROM manifests WHERE id = ?', [id]);

@@ -87,11 +87,17 @@ export class SqlSyncStore implements SyncStore {
     }
     return found;
   }
-  async saveOpResult(spaceId: string, opId: string, result: unknown, at: number): Promise<void> {
-    await this.#db.run(
-      'INSERT INTO sync_ops (space_id, op_id, result, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
-      [spaceId, opId, JSON.stringify(result), at],
-    );
+  async saveOpResults(
+    spaceId: string,
+    results: readonly { opId: string; result: unknown }[],
+    at: number,
+  ): Promise<void> {
+    for (const batch of batches(results)) {
+      await this.#db.run(
+        `INSERT INTO sync_ops (space_id, op_id, result, created_at) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
+        batch.flatMap((r) => [spaceId, r.opId, JSON.stringify(r.result), at]),
+      );
+    }
   }
   async versionRef(
     spaceId: string,
