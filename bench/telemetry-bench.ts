@@ -649,6 +649,7 @@ async function main() {
     const [helloOpen, helloClosed] = measured;
     const [ferryOpen, ferryClosed] = measured.filter((r) => r.target === 'ferry');
     const ferryWarmUp = ferryRuns[0];
+    const targetLoadRss = Math.max(ferryWarmUp.peakRssMb ?? NaN, ferryOpen.peakRssMb ?? NaN);
 
     const results = {
       loadAverage: loadavg(),
@@ -665,7 +666,13 @@ async function main() {
         closedLoop: ferryClosed.eventsPerSecond / helloClosed.eventsPerSecond,
       },
       repeatedFailures: { idle: rfIdle, underIngest: rfLoaded },
-      serverRssMb: { idle: idleRss, peakDuringIngest: ingestRss, hwmAfterIngest: ingestHwm, peak: peakRss },
+      serverRssMb: {
+        idle: idleRss,
+        peakAtTargetRate: targetLoadRss,
+        peakDuringIngest: ingestRss,
+        hwmAfterIngest: ingestHwm,
+        peak: peakRss,
+      },
       serverHeapMb: { idle: idleHeap, afterIngest: ingestHeap },
       targets: { eventsPerSecond: 10_000, p99Ms: 50, repeatedFailuresMs: 50, rssMb: 200 },
     };
@@ -705,7 +712,11 @@ async function main() {
     ]);
     printTable('Targets', [
       ['measure', 'value', 'target'],
-      ['ingest events/s (open loop, 1 event/request)', Math.round(ferryOpen.eventsPerSecond), '>= 10000'],
+      [
+        'ingest events/s, 1 event/request: open loop (accepted of sent); closed-loop capacity',
+        `${Math.round(ferryOpen.eventsPerSecond)} (${ferryOpen.status['202'] ?? 0} of ${ferryOpen.requests}); ${Math.round(ferryClosed.eventsPerSecond)}`,
+        '>= 10000',
+      ],
       [
         `ingest p99 (open loop; in the ${WARMUP_SECONDS} s warm-up before it)`,
         `${f(ferryOpen.p99Ms)} ms (${f(ferryWarmUp.p99Ms)} ms)`,
@@ -727,9 +738,14 @@ async function main() {
         '<= 50 ms',
       ],
       [
-        'server RSS idle / peak during ingest (sampled; VmHWM)',
-        `${f(idleRss, 0)} / ${f(ingestRss, 0)} MB; ${f(ingestHwm, 0)} MB`,
+        `server RSS idle / peak at ${RATE}/s (warm-up and open loop)`,
+        `${f(idleRss, 0)} / ${f(targetLoadRss, 0)} MB`,
         '<= 200 MB',
+      ],
+      [
+        'server RSS peak over every ingest run, saturation included (sampled; VmHWM)',
+        `${f(ingestRss, 0)} MB; ${f(ingestHwm, 0)} MB`,
+        '',
       ],
       [
         'server V8 heap used / total, idle; after ingest (writer thread: total)',
