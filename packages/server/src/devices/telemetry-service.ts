@@ -46,6 +46,9 @@ const PRUNE_STEP = 10_000;
 const PRELOAD_STEP = 5000;
 /** How long a fleet-wide query waits for queued events to be written. */
 const FRESHNESS_MS = 50;
+/** At most this many queued events is a quiet server: fleet-wide queries wait for them. */
+const QUIET_QUEUE = 64;
+const QUIET_WAIT_MS = 1000;
 
 /** Who sends a report: a device (an access token) or a fleet ingest token. */
 export type Reporter =
@@ -377,16 +380,20 @@ export class TelemetryService {
   }
 
   /**
-   * Fleet-wide, so it must stay fast under heavy ingest. When the writer is idle, the events still
-   * gathering for a batch are flushed first and waited for (at most FRESHNESS_MS), so a report just
-   * posted shows up. While a batch is being written (under load: nearly always) it answers at once:
-   * waiting would cost a commit's time, and each query would force a small extra batch. It may then
-   * miss the events accepted in the last moments (at most the queue's content).
+   * Fleet-wide, so it must stay fast under heavy ingest. With a few events queued (a quiet server:
+   * someone posting reports by hand, the first batch still starting the writer thread) it waits
+   * for them to be written, at most QUIET_WAIT_MS, so a report just posted shows up. Under load
+   * the queue holds more: when the writer is idle, the events gathering for a batch are flushed
+   * and waited for (at most FRESHNESS_MS); while a batch is being written (nearly always) it
+   * answers at once, since waiting would cost a commit's time and each query would force a small
+   * extra batch. It may then miss the events accepted in the last moments (the queue's content).
    */
   async repeatedFailures(reader: Reader, o: { min?: number; limit: number; offset: number }) {
-    if (!this.#queue.writing) {
+    const depth = this.#queue.depth;
+    const wait = depth > 0 && depth <= QUIET_QUEUE ? QUIET_WAIT_MS : this.#queue.writing ? 0 : FRESHNESS_MS;
+    if (wait > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, FRESHNESS_MS)))]);
+      await Promise.race([this.settle(), new Promise<void>((r) => (timer = setTimeout(r, wait)))]);
       clearTimeout(timer);
     }
     return this.#o.meta.telemetry.failing({

@@ -350,6 +350,31 @@ void describe('fleet telemetry', () => {
 });
 
 void describe('ingest back-pressure and shutdown', () => {
+  void it('lists a device in repeated-failures right after its fourth failed report on a fresh server', async () => {
+    // What a new user does with curl: the first report starts the writer thread, and the list is
+    // asked for before the last reports are written.
+    const fresh = await startTestServer({ logLevel: 'silent' });
+    try {
+      const u = await fresh.user('gina');
+      for (let i = 1; i <= 4; i++) {
+        const res = await fresh.request('/sync-event', {
+          method: 'POST',
+          token: u.token,
+          json: seed(u.deviceId, Date.now() - 10_000 + i, 2),
+        });
+        assert.equal(res.status, 202);
+      }
+      const res = await fresh.request('/devices/repeated-failures', { token: u.token });
+      const body = (await res.json()) as { devices: { deviceId: string; consecutiveFailures: number }[] };
+      assert.deepEqual(
+        body.devices.map((d) => [d.deviceId, d.consecutiveFailures]),
+        [[u.deviceId, 4]],
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   void it('answers 503 with Retry-After when the queue is full, and accepts again once it drains', async () => {
     const ts = await startTestServer({ telemetryQueueBytes: 5 * EVENT_BYTES }); // five events
     try {
