@@ -55,6 +55,8 @@ export interface CommitResult {
 export interface CommitAnswer {
   results: CommitResult[];
   headSeq: number;
+  /** Asked for with `echo`: the versions the commit wrote, in seq order, as the change feed lists them. */
+  changes?: FeedChange[];
 }
 
 /** One entry of the change feed: the state of a file or folder after change `seq`. */
@@ -321,9 +323,14 @@ export class SyncApi {
   }
 
   /** Commits a batch in one transaction; retrying with the same opIds is safe. */
-  commit(spaceId: string, changes: CommitChange[], signal?: AbortSignal): Promise<CommitAnswer> {
+  commit(
+    spaceId: string,
+    changes: CommitChange[],
+    signal?: AbortSignal,
+    o: { echo?: boolean } = {},
+  ): Promise<CommitAnswer> {
     return this.#t.json('POST', `/api/v1/spaces/${enc(spaceId)}/commit`, {
-      json: { changes },
+      json: o.echo ? { changes, echo: true } : { changes },
       idempotent: true,
       signal,
     });

@@ -9,6 +9,7 @@ import { uploadMissingChunks, type UploadItem } from './chunk-uploader.ts';
 import { unpackRefs } from './chunk-refs.ts';
 import type { EngineContext } from './engine-context.ts';
 import type { PlanOp } from './planner.ts';
+import { OwnCommits } from './remote-mirror.ts';
 import type { LocalEntry, SyncedEntry } from './tree-types.ts';
 
 type RemoteOp = Extract<PlanOp, { type: 'upload' | 'deleteRemote' }>;
@@ -111,13 +112,15 @@ export async function executeRemoteOps(
   const ready = planned.filter(({ op }) => !rep.changed.has(op.path));
   ctx.stats.deferred += planned.length - ready.length;
 
-  // 3. Commit in batches; fold results in.
+  // 3. Commit in batches; fold results in, and the versions written into the remote tree when no
+  //    other device wrote in between (then the next pull does not bring our own changes back).
+  const own = new OwnCommits(db);
   for (let i = 0; i < ready.length; i += COMMIT_BATCH) {
     const batch = ready.slice(i, i + COMMIT_BATCH);
     const changes = batch.map(({ op, opId }) => toChange(op, opId));
     const body = JSON.stringify(changes).length;
     ctx.stats.bytesUp += body;
-    const answer = await api.commit(ctx.spaceId, changes, ctx.signal);
+    const answer = await api.commit(ctx.spaceId, changes, ctx.signal, { echo: true });
     const byOp = new Map(answer.results.map((r) => [r.opId, r]));
     db.tx(() => {
       for (const { op, opId } of batch) {
@@ -126,6 +129,7 @@ export async function executeRemoteOps(
         applyResult(ctx, op, r);
         db.deleteOutbox(opId);
       }
+      own.apply(answer.changes, answer.headSeq);
     });
   }
 }

@@ -1,6 +1,7 @@
 // Keeps the remote tree in the state db in step with the server's change feed: pulls every page
 // since the stored cursor and applies it in one transaction per page; on `resync` it rebuilds the
-// tree from the snapshot. An empty snapshot where files were synced halts instead of deleting.
+// tree from the snapshot. An empty snapshot where files were synced halts instead of deleting. The
+// device's own commits are applied from the commits' answers when nothing came between (OwnCommits).
 
 import type { FeedChange, SyncApi } from '../api/sync-api.ts';
 import type { StateDb } from './state-db.ts';
@@ -79,6 +80,32 @@ function applyChange(c: FeedChange, tree: TreeIndex): void {
     return;
   }
   tree.put(toRemote(c));
+}
+
+/**
+ * Applies the device's own commits to the remote tree as a pull would, from the versions each
+ * commit wrote (asked for with `echo`), when they follow the cursor with no gap: then nobody else
+ * wrote in between, and the feed up to the commit's headSeq is exactly them. Otherwise it applies
+ * nothing and the next pull brings them (and anything else). One per run of commits: the tree is
+ * loaded once. Call `apply` inside the transaction that records the commit's results.
+ */
+export class OwnCommits {
+  readonly #db: StateDb;
+  #tree: TreeIndex | undefined;
+  constructor(db: StateDb) {
+    this.#db = db;
+  }
+
+  /** True when applied (the cursor is now headSeq). */
+  apply(changes: readonly FeedChange[] | undefined, headSeq: number): boolean {
+    if (!changes?.length || changes[changes.length - 1].seq !== headSeq) return false;
+    const cursor = Number(this.#db.getMeta('cursor') ?? 0);
+    for (let i = 0; i < changes.length; i++) if (changes[i].seq !== cursor + 1 + i) return false;
+    this.#tree ??= new TreeIndex(this.#db);
+    for (const c of changes) applyChange(c, this.#tree);
+    this.#db.setMeta('cursor', headSeq);
+    return true;
+  }
 }
 
 export interface PullResult {

@@ -19,6 +19,7 @@ import { manifestId } from '../content/content-service.ts';
 import { packChunkRefs, unpackChunkRefs } from '../store/meta/sql-content-store.ts';
 import type { Written } from '../files/tree-writer.ts';
 import type { ChunkVisibility } from './chunk-visibility.ts';
+import { changeItem, type ChangeItem } from './change-feed.ts';
 import {
   applyChange,
   type CommitResult,
@@ -58,6 +59,12 @@ export interface ChangeInput {
 export interface CommitOutcome {
   results: CommitResult[];
   headSeq: number;
+  /**
+   * With `echo`: every version this commit wrote (conflict copies and implicit folders included),
+   * in seq order, as the change feed lists them. A device whose cursor was right before the first
+   * applies them and skips pulling its own changes back.
+   */
+  changes?: ChangeItem[];
 }
 
 export interface ConflictEvent extends ConflictNotice {
@@ -86,6 +93,7 @@ export class CommitService {
     space: { id: string; ownerId: string },
     actor: { userId: string; deviceId: string | null },
     changes: ChangeInput[],
+    o: { echo?: boolean } = {},
   ): Promise<CommitOutcome> {
     if (changes.length > MAX_CHANGES)
       throw new FerryError('PAYLOAD_TOO_LARGE', `a commit takes at most ${MAX_CHANGES} changes`);
@@ -185,11 +193,16 @@ export class CommitService {
       const headSeq = ctx.written.length
         ? Math.max(...ctx.written.map((w) => w.version.seq))
         : ((await tx.spaces.byId(space.id))?.headSeq ?? 0);
-      return { results, headSeq, wrote: ctx.written.length > 0, conflicts: ctx.conflicts };
+      const versions = ctx.written.map((w) => w.version).sort((a, b) => a.seq - b.seq);
+      return { results, headSeq, versions, conflicts: ctx.conflicts };
     });
-    if (outcome.wrote) await this.#notifier.publish(space.id, outcome.headSeq);
+    if (outcome.versions.length) await this.#notifier.publish(space.id, outcome.headSeq);
     for (const c of outcome.conflicts) this.#onConflict({ spaceId: space.id, ...c });
-    return { results: outcome.results, headSeq: outcome.headSeq };
+    return {
+      results: outcome.results,
+      headSeq: outcome.headSeq,
+      ...(o.echo ? { changes: outcome.versions.map(changeItem) } : {}),
+    };
   }
 
   #shallow(c: ChangeInput): PreparedChange {

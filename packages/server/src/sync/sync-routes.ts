@@ -176,6 +176,7 @@ export function syncRoutes(d: SyncDeps): FastifyPluginAsync {
           space,
           { userId: me.userId, deviceId: me.deviceId },
           request.body.changes.map((c) => ({ ...c, baseVersionId: c.baseVersionId ?? null })),
+          { echo: request.body.echo === true },
         );
       },
     );

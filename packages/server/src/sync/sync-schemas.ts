@@ -56,7 +56,15 @@ export const ChangeBody = Strict({
   manifestId: Type.Optional(Hash),
 });
 
-export const CommitBody = Strict({ changes: Type.Array(ChangeBody, { minItems: 1, maxItems: MAX_CHANGES }) });
+export const CommitBody = Strict({
+  changes: Type.Array(ChangeBody, { minItems: 1, maxItems: MAX_CHANGES }),
+  echo: Type.Optional(
+    Type.Boolean({
+      description:
+        'Answer with `changes`: the versions this commit wrote, as the change feed lists them (a device whose cursor is right before them applies them instead of pulling them back)',
+    }),
+  ),
+});
 
 export const CommitResultBody = Type.Object({
   opId: Type.String(),
@@ -77,8 +85,6 @@ export const CommitResultBody = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });
 
-export const CommitReply = Type.Object({ results: Type.Array(CommitResultBody), headSeq: Type.Integer() });
-
 export const ChangeItemBody = Type.Object({
   seq: Type.Integer(),
   fileId: Type.String(),
@@ -94,6 +100,12 @@ export const ChangeItemBody = Type.Object({
   deviceId: Nullable(Type.String()),
   deleted: Type.Boolean(),
   opId: Nullable(Type.String()),
+});
+
+export const CommitReply = Type.Object({
+  results: Type.Array(CommitResultBody),
+  headSeq: Type.Integer(),
+  changes: Type.Optional(Type.Array(ChangeItemBody)),
 });
 
 export const ChangesQuery = Type.Object(
