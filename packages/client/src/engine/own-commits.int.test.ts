@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangesAnswer, FeedChange, SyncApi } from '../api/sync-api.ts';
-import { startLiveServer, type LiveServer } from '../testing/live-server.ts';
+import { newSyncRoot, startLiveServer, type LiveServer } from '../testing/live-server.ts';
 import { OwnCommits, pullRemote } from './remote-mirror.ts';
 import { StateDb } from './state-db.ts';
 import { SyncEngine } from './sync-engine.ts';
@@ -31,11 +31,8 @@ async function pulledFresh(api: SyncApi, spaceId: string) {
 }
 
 void test('own commits land in the remote tree exactly as a pull of the feed, without pulling them back', async () => {
-  const { client, root } = live;
-  const space = await client.spaces.create('own-commits');
-  const dir = join(root, 'a');
-  await mkdir(dir);
-  await SyncEngine.init(dir, space.id, live.server.url);
+  const { client } = live;
+  const { spaceId, dir } = await newSyncRoot(live, 'own-commits');
   // Counts the changes the passes pull.
   let pulled = 0;
   const api = client.sync;
@@ -54,7 +51,7 @@ void test('own commits land in the remote tree exactly as a pull of the feed, wi
     let report = await engine.sync();
     assert.equal(report.status, 'ok', report.message);
     assert.equal(pulled, 0, 'the pass did not pull its own changes back');
-    assert.deepEqual(rows(engine.db), (await pulledFresh(api, space.id)).rows);
+    assert.deepEqual(rows(engine.db), (await pulledFresh(api, spaceId)).rows);
 
     // Renames (a file, a folder with content), a modification, deletes.
     await rename(join(dir, 'docs/f1.txt'), join(dir, 'docs/renamed.txt'));
@@ -66,7 +63,7 @@ void test('own commits land in the remote tree exactly as a pull of the feed, wi
     report = await engine.sync();
     assert.equal(report.status, 'ok', report.message);
     assert.equal(pulled, 0, 'the second pass did not pull its own changes back either');
-    const fresh = await pulledFresh(api, space.id);
+    const fresh = await pulledFresh(api, spaceId);
     assert.deepEqual(rows(engine.db), fresh.rows);
     assert.equal(engine.db.getMeta('cursor'), fresh.cursor);
   } finally {

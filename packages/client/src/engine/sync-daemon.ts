@@ -1,5 +1,5 @@
 // Keeps one sync root in sync continuously: a pass whenever the watcher sees a local change or the
-// realtime channel says the space advanced, a full rescan every few minutes as a safety net, and
+// realtime channel says the space advanced past what the device has, a full rescan every few minutes as a safety net, and
 // reconnects (WebSocket and passes) with exponential backoff plus full jitter while offline.
 
 import type { RealtimeHandle } from '../api/sync-api.ts';
@@ -31,6 +31,8 @@ export class SyncDaemon {
   #failures = 0;
   #running = false;
   #again = false;
+  /** The highest seq the realtime channel announced during the running pass. */
+  #announced = 0;
   #stopped = false;
   online = false;
 
@@ -70,6 +72,11 @@ export class SyncDaemon {
     while (this.#running) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /** A pass is running. */
+  get busy(): boolean {
+    return this.#running;
+  }
+
   /** Runs a pass now, or right after the running one. */
   kick(): void {
     if (this.#stopped) return;
@@ -85,8 +92,23 @@ export class SyncDaemon {
       .catch((e: unknown) => this.#log(`pass crashed: ${(e as Error).message}`))
       .finally(() => {
         this.#running = false;
-        if (this.#again) this.kick();
+        const announced = this.#announced;
+        this.#announced = 0;
+        if (this.#again || announced > this.#cursor()) this.kick();
       });
+  }
+
+  /**
+   * The space advanced to `seq`. Our own commits announce themselves too, but the pass that made
+   * them applied them already (OwnCommits): a pass only when the remote tree is behind.
+   */
+  #advanced(seq: number): void {
+    if (this.#running) this.#announced = Math.max(this.#announced, seq);
+    else if (seq > this.#cursor()) this.kick();
+  }
+
+  #cursor(): number {
+    return Number(this.engine.db.getMeta('cursor') ?? 0);
   }
 
   #after(r: PassReport): void {
@@ -118,7 +140,7 @@ export class SyncDaemon {
     };
     this.engine.client.sync
       .realtime([this.engine.spaceId], {
-        onAdvance: () => this.kick(),
+        onAdvance: (_space, seq) => this.#advanced(seq),
         onClose: () => {
           this.online = false;
           retry();

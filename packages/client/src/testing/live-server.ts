@@ -1,11 +1,12 @@
 // For the client's integration tests: the real server on port 0, a client logged in as its admin,
 // and a temp folder to work in, all removed by close().
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, TEST_ADMIN, type TestServer } from '@ferry/server/testing/test-server';
 import { FerryClient } from '../api/client.ts';
+import { SyncEngine } from '../engine/sync-engine.ts';
 
 export interface LiveServer {
   server: TestServer;
@@ -29,4 +30,13 @@ export async function startLiveServer(prefix: string): Promise<LiveServer> {
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A new space and an initialised sync root for it (ROOT/name), as `ferry init` makes them. */
+export async function newSyncRoot(live: LiveServer, name: string): Promise<{ spaceId: string; dir: string }> {
+  const space = await live.client.spaces.create(name);
+  const dir = join(live.root, name);
+  await mkdir(dir);
+  await SyncEngine.init(dir, space.id, live.server.url);
+  return { spaceId: space.id, dir };
 }
