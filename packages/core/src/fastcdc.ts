@@ -220,6 +220,8 @@ export interface ChunkReadsOptions {
   /** Each chunk in order, as a view that is only valid during the call. */
   onChunk(chunk: Uint8Array): void;
   chunker?: ChunkerOptions;
+  /** Makes the two read buffers (default `new Uint8Array`; e.g. over a SharedArrayBuffer). */
+  allocate?: (bytes: number) => Uint8Array;
 }
 
 /**
@@ -233,9 +235,10 @@ export async function chunkReads(o: ChunkReadsOptions): Promise<void> {
   validateChunkerOptions(options);
   const max = options.maxSize;
   // [0, max) holds the carried-over bytes, [max, max + readSize) the bytes read.
-  const buffers = [new Uint8Array(max + o.readSize), new Uint8Array(max + o.readSize)];
+  const allocate = o.allocate ?? ((n: number) => new Uint8Array(n));
+  const buffers = [allocate(max + o.readSize), allocate(max + o.readSize)];
   let turn = 0;
-  let carry = new Uint8Array(0);
+  let carry: Uint8Array = new Uint8Array(0);
   let reading = o.read(buffers[0].subarray(max));
   for (;;) {
     const n = await reading;

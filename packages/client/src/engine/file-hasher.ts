@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Chunker, chunkReads, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { manifestIdOf, packRefs } from './chunk-refs.ts';
+import { parallelSha256, sharedBytes } from './parallel-sha256.ts';
 
 export interface HashedFile {
   size: number;
@@ -15,6 +16,8 @@ export interface HashedFile {
 }
 
 const READ_SIZE = 2 * 1024 * 1024;
+/** From this size on, the whole-file hash runs on the hashing thread (parallel-sha256.ts). */
+export const PARALLEL_HASH_MIN = 8 * 1024 * 1024;
 
 /** Where hashing puts the chunks it cuts (the scan's ScanUploader). */
 export interface ChunkSink {
@@ -48,19 +51,29 @@ export async function hashFile(file: string, sizeHint?: number, sink?: ChunkSink
     return hashBytes(readFileSync(file), sink);
   }
   const fh = await open(file, 'r');
+  // A big file's whole hash is computed on the hashing thread from the very buffers the chunks are
+  // cut from; a buffer is read into again only once that thread is done with it.
+  const parallel = sizeHint !== undefined && sizeHint >= PARALLEL_HASH_MIN ? parallelSha256() : undefined;
+  const hashing = new Map<ArrayBufferLike, Promise<void>>();
+  let digested = false;
   try {
-    const whole = createHash('sha256');
+    const whole = parallel ? undefined : createHash('sha256');
     const refs: { hash: string; size: number }[] = [];
     let size = 0;
     await chunkReads({
       readSize: sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint + 1)),
+      allocate: parallel ? sharedBytes : undefined,
       read: async (into) => {
+        await hashing.get(into.buffer);
         await sink?.ready();
         return (await fh.read(into, 0, into.length, null)).bytesRead;
       },
       onData: (bytes) => {
         size += bytes.length;
-        whole.update(bytes);
+        if (!parallel) return whole!.update(bytes);
+        const done = parallel.update(bytes);
+        done.catch(() => undefined); // awaited before the buffer's next read, or at the end
+        hashing.set(bytes.buffer, done);
       },
       onChunk: (c) => {
         const h = sha256(c);
@@ -68,9 +81,13 @@ export async function hashFile(file: string, sizeHint?: number, sink?: ChunkSink
         sink?.offer(h, c);
       },
     });
+    await Promise.all(hashing.values());
+    digested = true;
+    const contentHash = parallel ? await parallel.digest() : whole!.digest('hex');
     const packed = packRefs(refs);
-    return { size, contentHash: whole.digest('hex'), refs: packed, manifestId: manifestIdOf(packed) };
+    return { size, contentHash, refs: packed, manifestId: manifestIdOf(packed) };
   } finally {
+    if (!digested) parallel?.drop();
     await fh.close();
   }
 }

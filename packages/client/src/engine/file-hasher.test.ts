@@ -1,0 +1,63 @@
+// hashFile reads a file once: the same hash, chunks and manifest as hashing its bytes in memory,
+// whether the whole-file hash runs here (small files) or on the hashing thread (big ones), also
+// with several big files at once and a sink that holds the reads back.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashBytes, hashFile, PARALLEL_HASH_MIN, type ChunkSink } from './file-hasher.ts';
+import { parallelSha256, sharedBytes } from './parallel-sha256.ts';
+import { createHash } from 'node:crypto';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ferry-hasher-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const inMemory = (file: string) => hashBytes(readFileSync(file));
+
+void test('big and small files hash as their bytes do, several big ones at once', async () => {
+  const sizes = [PARALLEL_HASH_MIN + 12_345, 3 * PARALLEL_HASH_MIN + 1, 300_000, PARALLEL_HASH_MIN - 1];
+  const files = await Promise.all(
+    sizes.map(async (n, i) => {
+      const f = join(dir, `f${i}.bin`);
+      await writeFile(f, randomBytes(n));
+      return f;
+    }),
+  );
+  const got = await Promise.all(files.map((f, i) => hashFile(f, sizes[i])));
+  for (const [i, f] of files.entries()) assert.deepEqual(got[i], inMemory(f), f);
+});
+
+void test('a sink that makes the reads wait gets every chunk, and the hash is unchanged', async () => {
+  const f = join(dir, 'slow.bin');
+  await writeFile(f, randomBytes(2 * PARALLEL_HASH_MIN));
+  let offered = 0;
+  const sink: ChunkSink = {
+    offer: (_h, bytes) => (offered += bytes.length),
+    ready: () => new Promise((r) => setTimeout(r, 2)),
+  };
+  const h = await hashFile(f, 2 * PARALLEL_HASH_MIN, sink);
+  assert.equal(offered, 2 * PARALLEL_HASH_MIN);
+  assert.deepEqual(h, inMemory(f));
+});
+
+void test('the hashing thread hashes shared bytes in order, and refuses unshared ones', async () => {
+  const buf = sharedBytes(1 << 20);
+  const expected = createHash('sha256');
+  const job = parallelSha256();
+  for (let i = 0; i < 5; i++) {
+    buf.fill(i);
+    expected.update(buf);
+    await job.update(buf);
+  }
+  assert.equal(await job.digest(), expected.digest('hex'));
+  const other = parallelSha256();
+  await assert.rejects(other.update(new Uint8Array(8)), /shared/);
+  other.drop();
+});
