@@ -10,7 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashBytes, hashFile, PARALLEL_HASH_MIN, type ChunkSink } from './file-hasher.ts';
-import { parallelSha256, sharedBytes } from './parallel-sha256.ts';
+import { parallelSha256, sharedBytes, stopHashingThread } from './parallel-sha256.ts';
 import { createHash } from 'node:crypto';
 
 let dir: string;
@@ -60,4 +60,17 @@ void test('the hashing thread hashes shared bytes in order, and refuses unshared
   const other = parallelSha256();
   await assert.rejects(other.update(new Uint8Array(8)), /shared/);
   other.drop();
+});
+
+void test('a job does not go on in a new hashing thread after its own stopped', async () => {
+  const buf = sharedBytes(1024);
+  const job = parallelSha256();
+  await job.update(buf);
+  await stopHashingThread(); // as a crash would
+  // The rest of the stream must not be hashed from scratch by another thread.
+  await assert.rejects(job.update(buf), /stopped/);
+  job.drop();
+  const next = parallelSha256();
+  await next.update(buf);
+  assert.equal(await next.digest(), createHash('sha256').update(buf).digest('hex'));
 });

@@ -74,11 +74,13 @@ class Sha256Worker {
     return (this.#worker = w);
   }
 
-  #call(msg: Record<string, unknown>): Promise<Reply> {
+  /** Posts to `w`, which must still be the running worker: a job never spans two of them. */
+  #call(w: Worker, msg: Record<string, unknown>): Promise<Reply> {
+    if (this.#worker !== w) return Promise.reject(new Error('the hashing thread stopped during the job'));
     const seq = this.#seq++;
     return new Promise<Reply>((resolve, reject) => {
       this.#waiting.set(seq, { resolve, reject });
-      this.#start().postMessage({ ...msg, seq });
+      w.postMessage({ ...msg, seq });
     });
   }
 
@@ -87,7 +89,8 @@ class Sha256Worker {
     this.#jobs++;
     clearTimeout(this.#idle);
     // Referenced while a job runs (its replies are what the caller awaits), not while idle.
-    this.#start().ref();
+    const w = this.#start();
+    w.ref();
     let done = false;
     const end = () => {
       if (done) return;
@@ -106,7 +109,7 @@ class Sha256Worker {
     return {
       update: async (bytes) => {
         if (!(bytes.buffer instanceof SharedArrayBuffer)) throw new TypeError('bytes must be shared');
-        await this.#call({
+        await this.#call(w, {
           op: 'update',
           id,
           buffer: bytes.buffer,
@@ -116,7 +119,7 @@ class Sha256Worker {
       },
       digest: async () => {
         try {
-          return (await this.#call({ op: 'digest', id })).digest!;
+          return (await this.#call(w, { op: 'digest', id })).digest!;
         } finally {
           end();
         }
@@ -124,13 +127,24 @@ class Sha256Worker {
       drop: () => {
         if (done) return;
         end();
-        this.#worker?.postMessage({ op: 'drop', id, seq: 0 });
+        if (this.#worker === w) w.postMessage({ op: 'drop', id, seq: 0 });
       },
     };
+  }
+  /** Stops the thread now; jobs running on it fail, the next job starts another. */
+  async stop(): Promise<void> {
+    const w = this.#worker;
+    this.#worker = undefined;
+    await w?.terminate();
   }
 }
 
 const shared = new Sha256Worker();
+
+/** Stops the hashing thread now (jobs on it fail; the next job starts a new one). */
+export function stopHashingThread(): Promise<void> {
+  return shared.stop();
+}
 
 /** Starts a whole-stream SHA-256 on the process's hashing thread. */
 export function parallelSha256(): ParallelHash {
