@@ -603,11 +603,6 @@ async function main() {
   }
 
   const server = await startServer(dataDir);
-  let peakRss = 0;
-  const sampler = setInterval(
-    () => void rssMb(server.pid).then((m) => (peakRss = Math.max(peakRss, m || 0))),
-    100,
-  );
   try {
     const login = await request(server.url, 'POST', '/api/v1/auth/login', '', JSON.stringify(ADMIN));
     const adminToken = (JSON.parse(login.text) as { accessToken: string }).accessToken;
@@ -620,8 +615,6 @@ async function main() {
     runs.push(await load('ferry', server.pid, jobs.closed(server.url, 1, 64)));
     log('closed loop, 100 events/request');
     runs.push(await load('ferry', server.pid, jobs.closed(server.url, 100, 8)));
-    const ingestRss = peakRss;
-    const ingestHwm = (await readRss(server.pid, 'VmHWM')) / 2 ** 20;
     const ingestHeap = await heapMb(server.url, adminToken);
 
     // repeated-failures over the stored events, idle and while ingest runs at half the target rate.
@@ -643,6 +636,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1500));
     const rfLoaded = await timeQuery(100);
     runs.push(await background);
+    const ingestHwm = (await readRss(server.pid, 'VmHWM')) / 2 ** 20;
     const measured = runs.filter((r) => !r.mode.startsWith('warm-up'));
     const ferryRuns = runs.filter((r) => r.target === 'ferry');
     const stored = STORED + ferryRuns.reduce((s, r) => s + r.events, 0);
@@ -650,6 +644,7 @@ async function main() {
     const [ferryOpen, ferryClosed] = measured.filter((r) => r.target === 'ferry');
     const ferryWarmUp = ferryRuns[0];
     const targetLoadRss = Math.max(ferryWarmUp.peakRssMb ?? NaN, ferryOpen.peakRssMb ?? NaN);
+    const ingestRss = Math.max(...ferryRuns.map((r) => r.peakRssMb ?? NaN));
 
     const results = {
       loadAverage: loadavg(),
@@ -671,7 +666,6 @@ async function main() {
         peakAtTargetRate: targetLoadRss,
         peakDuringIngest: ingestRss,
         hwmAfterIngest: ingestHwm,
-        peak: peakRss,
       },
       serverHeapMb: { idle: idleHeap, afterIngest: ingestHeap },
       targets: { eventsPerSecond: 10_000, p99Ms: 50, repeatedFailuresMs: 50, rssMb: 200 },
@@ -755,7 +749,6 @@ async function main() {
     ]);
     console.log(`\nwrote ${await writeResult('telemetry', results)}`);
   } finally {
-    clearInterval(sampler);
     agent.destroy();
     await server.stop();
     if (!args.keep && !cache) await rm(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@
 // the local path still holds exactly what the plan saw — otherwise it is left alone (the next pass
 // sends the local change and the server's conflict rule keeps both).
 
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { closeSync, fsync, futimesSync, openSync, renameSync, writeSync } from 'node:fs';
 import { mkdir, open, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -12,8 +12,8 @@ import { decompressChunk } from '@ferry/core/chunk-compressor';
 import { FRAME_ZSTD, type SyncApi } from '../api/sync-api.ts';
 import type { BandwidthLimiter } from './bandwidth-limiter.ts';
 import { unpackRefs, type ChunkRef } from './chunk-refs.ts';
-import { PARALLEL_HASH_MIN, sha256, SMALL_FILE } from './file-hasher.ts';
-import { parallelSha256 } from './parallel-sha256.ts';
+import { sha256, SMALL_FILE } from './file-hasher.ts';
+import { streamSha256 } from './parallel-sha256.ts';
 import { statEntry } from './scanner.ts';
 import type { LocalEntry } from './tree-types.ts';
 
@@ -147,18 +147,11 @@ async function assemble(
   let content: Uint8Array | undefined;
   let writing: Promise<unknown> = Promise.resolve();
   let syncing: Promise<unknown> = Promise.resolve();
-  // A big file's hash is computed on the hashing thread from the blocks themselves (shared memory);
-  // a block is filled again only once that thread is done with it.
-  const parallel = size >= PARALLEL_HASH_MIN ? parallelSha256() : undefined;
-  let digested = false;
+  // A big file's hash is computed on the hashing thread from the blocks themselves; a block is
+  // filled again only once it is released.
+  const whole = streamSha256(size);
   try {
-    const whole = parallel ? undefined : createHash('sha256');
-    const blocks = Array.from({ length: small ? 1 : 2 }, () =>
-      parallel
-        ? Buffer.from(new SharedArrayBuffer(Math.min(BLOCK, size)))
-        : Buffer.allocUnsafe(Math.min(BLOCK, size)),
-    );
-    const hashing: Promise<void>[] = blocks.map(() => Promise.resolve());
+    const blocks = Array.from({ length: small ? 1 : 2 }, () => whole.alloc(Math.min(BLOCK, size)));
     let turn = 0;
     let block = blocks[0];
     let fill = 0;
@@ -167,10 +160,7 @@ async function assemble(
     let unsynced = 0;
     const flush = async () => {
       const b = block.subarray(0, fill);
-      if (parallel) {
-        hashing[turn] = parallel.update(b);
-        hashing[turn].catch(() => undefined); // awaited before the block is filled again, or at the end
-      } else whole!.update(b);
+      whole.update(b);
       await writing;
       if (!out) {
         content = b; // a small file is one block
@@ -184,7 +174,7 @@ async function assemble(
       }
       turn ^= 1;
       block = blocks[turn];
-      await hashing[turn];
+      await whole.released(block.buffer);
       fill = 0;
     };
     // Chunks neither local nor handed in are fetched in windows of ~8 MiB, so memory stays bounded.
@@ -244,10 +234,7 @@ async function assemble(
     if (fill > 0) await flush();
     await writing;
     await syncing;
-    await Promise.all(hashing);
-    digested = true;
-    const contentHash = parallel ? await parallel.digest() : whole!.digest('hex');
-    if (contentHash !== job.contentHash) {
+    if ((await whole.digest()) !== job.contentHash) {
       if (!careful) throw new FastPathMismatch();
       throw new Error(`downloaded content of ${job.path} does not match its hash`);
     }
@@ -286,7 +273,7 @@ async function assemble(
     await unlink(tmp).catch(() => undefined);
     throw e;
   } finally {
-    if (!digested) parallel?.drop();
+    whole.drop();
     for (const fh of handles.values()) await fh?.close().catch(() => undefined);
   }
 }

@@ -4,14 +4,13 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashBytes, hashFile, PARALLEL_HASH_MIN, type ChunkSink } from './file-hasher.ts';
-import { parallelSha256, sharedBytes, stopHashingThread } from './parallel-sha256.ts';
-import { createHash } from 'node:crypto';
+import { hashBytes, hashFile, type ChunkSink } from './file-hasher.ts';
+import { PARALLEL_HASH_MIN, stopHashingThread, streamSha256 } from './parallel-sha256.ts';
 
 let dir: string;
 before(async () => {
@@ -48,29 +47,34 @@ void test('a sink that makes the reads wait gets every chunk, and the hash is un
 });
 
 void test('the hashing thread hashes shared bytes in order, and refuses unshared ones', async () => {
-  const buf = sharedBytes(1 << 20);
+  const job = streamSha256(PARALLEL_HASH_MIN);
+  const buf = job.alloc(1 << 20);
   const expected = createHash('sha256');
-  const job = parallelSha256();
   for (let i = 0; i < 5; i++) {
     buf.fill(i);
     expected.update(buf);
-    await job.update(buf);
+    job.update(buf);
+    await job.released(buf.buffer);
   }
   assert.equal(await job.digest(), expected.digest('hex'));
-  const other = parallelSha256();
-  await assert.rejects(other.update(new Uint8Array(8)), /shared/);
+  const other = streamSha256(PARALLEL_HASH_MIN);
+  const unshared = new Uint8Array(8);
+  other.update(unshared);
+  await assert.rejects(other.released(unshared.buffer), /shared/);
   other.drop();
 });
 
 void test('a job does not go on in a new hashing thread after its own stopped', async () => {
-  const buf = sharedBytes(1024);
-  const job = parallelSha256();
-  await job.update(buf);
+  const job = streamSha256(PARALLEL_HASH_MIN);
+  const buf = job.alloc(1024);
+  job.update(buf);
+  await job.released(buf.buffer);
   await stopHashingThread(); // as a crash would
   // The rest of the stream must not be hashed from scratch by another thread.
-  await assert.rejects(job.update(buf), /stopped/);
+  job.update(buf);
+  await assert.rejects(job.released(buf.buffer), /stopped/);
   job.drop();
-  const next = parallelSha256();
-  await next.update(buf);
+  const next = streamSha256(PARALLEL_HASH_MIN);
+  next.update(buf);
   assert.equal(await next.digest(), createHash('sha256').update(buf).digest('hex'));
 });

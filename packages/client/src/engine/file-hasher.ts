@@ -1,12 +1,12 @@
 // Reads a file once and produces its content hash, FastCDC chunk refs and manifest id together:
 // one pass over the bytes, memory bounded by the read buffer plus one maximum-size chunk.
 
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Chunker, chunkReads, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { manifestIdOf, packRefs } from './chunk-refs.ts';
-import { parallelSha256, sharedBytes } from './parallel-sha256.ts';
+import { streamSha256 } from './parallel-sha256.ts';
 
 export interface HashedFile {
   size: number;
@@ -16,8 +16,6 @@ export interface HashedFile {
 }
 
 const READ_SIZE = 2 * 1024 * 1024;
-/** From this size on, the whole-file hash runs on the hashing thread (parallel-sha256.ts). */
-export const PARALLEL_HASH_MIN = 8 * 1024 * 1024;
 
 /** Where hashing puts the chunks it cuts (the scan's ScanUploader). */
 export interface ChunkSink {
@@ -52,28 +50,22 @@ export async function hashFile(file: string, sizeHint?: number, sink?: ChunkSink
   }
   const fh = await open(file, 'r');
   // A big file's whole hash is computed on the hashing thread from the very buffers the chunks are
-  // cut from; a buffer is read into again only once that thread is done with it.
-  const parallel = sizeHint !== undefined && sizeHint >= PARALLEL_HASH_MIN ? parallelSha256() : undefined;
-  const hashing = new Map<ArrayBufferLike, Promise<void>>();
-  let digested = false;
+  // cut from; a buffer is read into again only once it is released.
+  const whole = streamSha256(sizeHint ?? 0);
   try {
-    const whole = parallel ? undefined : createHash('sha256');
     const refs: { hash: string; size: number }[] = [];
     let size = 0;
     await chunkReads({
       readSize: sizeHint === undefined ? READ_SIZE : Math.min(READ_SIZE, Math.max(4096, sizeHint + 1)),
-      allocate: parallel ? sharedBytes : undefined,
+      allocate: (n) => whole.alloc(n),
       read: async (into) => {
-        await hashing.get(into.buffer);
+        await whole.released(into.buffer);
         await sink?.ready();
         return (await fh.read(into, 0, into.length, null)).bytesRead;
       },
       onData: (bytes) => {
         size += bytes.length;
-        if (!parallel) return whole!.update(bytes);
-        const done = parallel.update(bytes);
-        done.catch(() => undefined); // awaited before the buffer's next read, or at the end
-        hashing.set(bytes.buffer, done);
+        whole.update(bytes);
       },
       onChunk: (c) => {
         const h = sha256(c);
@@ -81,13 +73,11 @@ export async function hashFile(file: string, sizeHint?: number, sink?: ChunkSink
         sink?.offer(h, c);
       },
     });
-    await Promise.all(hashing.values());
-    digested = true;
-    const contentHash = parallel ? await parallel.digest() : whole!.digest('hex');
+    const contentHash = await whole.digest();
     const packed = packRefs(refs);
     return { size, contentHash, refs: packed, manifestId: manifestIdOf(packed) };
   } finally {
-    if (!digested) parallel?.drop();
+    whole.drop();
     await fh.close();
   }
 }

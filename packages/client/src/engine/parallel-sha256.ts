@@ -3,7 +3,9 @@
 // bytes meanwhile, read into buffers over a SharedArrayBuffer, so nothing is copied and chunks and
 // whole hash always come from the same bytes (a second read of the file could see other content).
 // One worker per process, started at the first big file and stopped after a few idle seconds.
+// Smaller streams are hashed in place, behind the same StreamHash interface.
 
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 /** The worker: a Hash per job; `update` answers once the bytes are hashed (the buffer is free). */
@@ -39,7 +41,7 @@ interface Reply {
 }
 
 /** A whole-stream hash in the worker: `update` bytes in order (views over a SharedArrayBuffer). */
-export interface ParallelHash {
+interface ParallelHash {
   /** Resolves when these bytes are hashed and their buffer may be written again. */
   update(bytes: Uint8Array): Promise<void>;
   digest(): Promise<string>;
@@ -146,12 +148,57 @@ export function stopHashingThread(): Promise<void> {
   return shared.stop();
 }
 
-/** Starts a whole-stream SHA-256 on the process's hashing thread. */
-export function parallelSha256(): ParallelHash {
-  return shared.begin();
+/** From this size on, a stream's SHA-256 runs on the hashing thread. */
+export const PARALLEL_HASH_MIN = 8 * 1024 * 1024;
+
+/**
+ * The SHA-256 of a stream read or written through reused buffers: computed here, or for a stream of
+ * PARALLEL_HASH_MIN bytes and more on the hashing thread, from the buffers themselves. The caller
+ * makes its buffers with `alloc` and writes a buffer again only once `released` resolves for it.
+ */
+export interface StreamHash {
+  alloc(bytes: number): Buffer;
+  /** Hashes `bytes` next (a view of a buffer from `alloc`). */
+  update(bytes: Uint8Array): void;
+  /** Resolves once the bytes given from `buffer` are hashed; rejects if hashing them failed. */
+  released(buffer: ArrayBufferLike): Promise<void>;
+  digest(): Promise<string>;
+  /** Ends the hash without a digest (after an error); nothing once digested. */
+  drop(): void;
 }
 
-/** A buffer over shared memory, for bytes that `ParallelHash.update` takes. */
-export function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(n));
+/** A StreamHash for a stream of `size` bytes (as far as known). */
+export function streamSha256(size: number): StreamHash {
+  return size >= PARALLEL_HASH_MIN ? threadHash() : localHash();
+}
+
+function localHash(): StreamHash {
+  const h = createHash('sha256');
+  return {
+    alloc: (n) => Buffer.allocUnsafe(n),
+    update: (bytes) => void h.update(bytes),
+    released: () => Promise.resolve(),
+    digest: () => Promise.resolve(h.digest('hex')),
+    drop: () => undefined,
+  };
+}
+
+function threadHash(): StreamHash {
+  const job = shared.begin();
+  /** The last update from each buffer (updates of one job are hashed in order). */
+  const pending = new Map<ArrayBufferLike, Promise<void>>();
+  return {
+    alloc: (n) => Buffer.from(new SharedArrayBuffer(n)),
+    update: (bytes) => {
+      const done = job.update(bytes);
+      done.catch(() => undefined); // awaited by released() or digest()
+      pending.set(bytes.buffer, done);
+    },
+    released: (buffer) => pending.get(buffer) ?? Promise.resolve(),
+    digest: async () => {
+      await Promise.all(pending.values());
+      return job.digest();
+    },
+    drop: () => job.drop(),
+  };
 }

@@ -82,6 +82,11 @@ function applyChange(c: FeedChange, tree: TreeIndex): void {
   tree.put(toRemote(c));
 }
 
+/** The seq the remote tree is at: everything of the feed up to it is applied. */
+export function remoteCursor(db: StateDb): number {
+  return Number(db.getMeta('cursor') ?? 0);
+}
+
 /**
  * Applies the device's own commits to the remote tree as a pull would, from the versions each
  * commit wrote (asked for with `echo`), when they follow the cursor with no gap: then nobody else
@@ -99,7 +104,7 @@ export class OwnCommits {
   /** True when applied (the cursor is now headSeq). */
   apply(changes: readonly FeedChange[] | undefined, headSeq: number): boolean {
     if (!changes?.length || changes[changes.length - 1].seq !== headSeq) return false;
-    const cursor = Number(this.#db.getMeta('cursor') ?? 0);
+    const cursor = remoteCursor(this.#db);
     for (let i = 0; i < changes.length; i++) if (changes[i].seq !== cursor + 1 + i) return false;
     this.#tree ??= new TreeIndex(this.#db);
     for (const c of changes) applyChange(c, this.#tree);
@@ -119,7 +124,7 @@ export async function pullRemote(
   spaceId: string,
   o: { wait?: number; signal?: AbortSignal } = {},
 ): Promise<PullResult> {
-  let cursor = Number(db.getMeta('cursor') ?? 0);
+  let cursor = remoteCursor(db);
   let total = 0;
   let wait = o.wait;
   // Loaded at the first page with changes and kept for the next pages: reading the whole remote

@@ -1,9 +1,11 @@
 // Keeps one sync root in sync continuously: a pass whenever the watcher sees a local change or the
-// realtime channel says the space advanced past what the device has, a full rescan every few minutes as a safety net, and
-// reconnects (WebSocket and passes) with exponential backoff plus full jitter while offline.
+// realtime channel says the space advanced past what the device has, a full rescan every few
+// minutes as a safety net, and reconnects (WebSocket and passes) with exponential backoff plus full
+// jitter while offline.
 
 import type { RealtimeHandle } from '../api/sync-api.ts';
 import type { PassReport, SyncEngine } from './sync-engine.ts';
+import { remoteCursor } from './remote-mirror.ts';
 import { TreeWatcher } from './tree-watcher.ts';
 
 export interface SyncDaemonOptions {
@@ -94,7 +96,7 @@ export class SyncDaemon {
         this.#running = false;
         const announced = this.#announced;
         this.#announced = 0;
-        if (this.#again || announced > this.#cursor()) this.kick();
+        if (this.#again || announced > remoteCursor(this.engine.db)) this.kick();
       });
   }
 
@@ -104,11 +106,7 @@ export class SyncDaemon {
    */
   #advanced(seq: number): void {
     if (this.#running) this.#announced = Math.max(this.#announced, seq);
-    else if (seq > this.#cursor()) this.kick();
-  }
-
-  #cursor(): number {
-    return Number(this.engine.db.getMeta('cursor') ?? 0);
+    else if (seq > remoteCursor(this.engine.db)) this.kick();
   }
 
   #after(r: PassReport): void {

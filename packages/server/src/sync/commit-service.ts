@@ -190,10 +190,8 @@ export class CommitService {
             usage: after,
           });
       }
-      const headSeq = ctx.written.length
-        ? Math.max(...ctx.written.map((w) => w.version.seq))
-        : ((await tx.spaces.byId(space.id))?.headSeq ?? 0);
       const versions = ctx.written.map((w) => w.version).sort((a, b) => a.seq - b.seq);
+      const headSeq = versions.at(-1)?.seq ?? (await tx.spaces.byId(space.id))?.headSeq ?? 0;
       return { results, headSeq, versions, conflicts: ctx.conflicts };
     });
     if (outcome.versions.length) await this.#notifier.publish(space.id, outcome.headSeq);
