@@ -12,11 +12,12 @@ import { registerRemoteFileCommands } from './commands/remote-files-commands.ts'
 // semi-spaces: short-lived request buffers are collected sooner, so RSS and GC time drop. The
 // server uses 4 MiB, a compromise: 2 MiB suited uploads best but cost telemetry ingest 40% of its
 // throughput (docs/decisions.md). The server's old generation grows to 1.5 times what survives a
-// full collection instead of V8's adaptive up-to-4 times: under 10,000 sync events a second its
-// heap stayed at ~65 MB instead of climbing past 100 MB of promoted request garbage (peak RSS
-// ~320 → ~210 MB), for ~10% more CPU per event. The daemon, mostly idle, uses 2 MiB and one V8
-// worker thread instead of one per core (13 MiB less). V8 reads flags only at start-up, so the
-// process replaces itself (same pid, so signals and supervisors see one process).
+// full collection instead of by V8's adaptive factor (one full collection under load went 144 →
+// 44 MB): under 10,000 sync events a second its heap stayed at ~65 MB instead of climbing past
+// 100 MB of promoted request garbage (peak RSS ~320 → ~210 MB), for 12–16% more CPU per event.
+// The daemon, mostly idle, uses 2 MiB and one V8 worker thread instead of one per core (13 MiB
+// less). V8 reads flags only at start-up, so the process replaces itself (same pid, so signals
+// and supervisors see one process).
 const V8_FLAGS = new Map([
   ['server', ['--max-semi-space-size=4', '--heap-growing-percent=50']],
   ['daemon', ['--max-semi-space-size=2', '--v8-pool-size=1']],
@@ -27,7 +28,7 @@ const V8_FLAGS = new Map([
 // system when freed: peak RSS of the server during a 302 MiB sync 200–226 → 153–174 MiB, at no
 // measurable CPU cost (docs/decisions.md). Two arenas instead of glibc's eight per core: the
 // telemetry writer thread, libuv's pool and V8's helpers each kept a partly used arena of their
-// own (~20 MB more RSS under fleet ingest). Other C libraries ignore these variables.
+// own (~15 MB more RSS under fleet ingest). Other C libraries ignore these variables.
 const MALLOC_ENV = {
   MALLOC_MMAP_THRESHOLD_: '65536',
   MALLOC_TRIM_THRESHOLD_: '65536',

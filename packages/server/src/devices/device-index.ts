@@ -1,6 +1,6 @@
 // Device id → slot, for the telemetry service's table of up to 500,000 reporting devices. Device ids
 // are UUIDs (the server makes them), so each is kept as four 32-bit words in one typed array and
-// found through an open-addressing table of slot numbers: ~28 bytes a device outside V8's heap,
+// found through an open-addressing table of slot numbers: 24–32 bytes a device outside V8's heap,
 // where a Map of id strings cost ~100 bytes a device inside it (the string, the Map's entry), and
 // every full collection marked them all. An id that is not a lowercase UUID (a test's, an old
 // import's) goes into a plain Map instead, so any string works.

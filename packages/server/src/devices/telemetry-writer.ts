@@ -80,7 +80,7 @@ export interface WorkerWriterOptions {
   /**
    * The worker connection's page cache in KiB. Default 8192: 32 MiB spent a fifth of the server's
    * RSS budget under fleet load for ~10% less writer CPU; 16 MiB against 8 MiB kept the peak RSS of
-   * the 10k/s open loop 20-30 MB higher for a CPU difference within the noise (docs/decisions.md).
+   * the 10k/s open loop ~30 MB higher (219 against 187–191 MB) for a CPU difference within the noise (docs/decisions.md).
    */
   cacheKib?: number;
 }
