@@ -2,6 +2,7 @@
 // Memory stays bounded: at most PUTS_IN_FLIGHT chunks (≤ 128 KiB each) are held while stored.
 
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../store/chunks/chunk-codec.ts';
 import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { FerryError } from '@ferry/core/errors';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
@@ -54,7 +55,7 @@ export class ContentService {
     let newStoredBytes = 0;
 
     const store = (data: Uint8Array) => {
-      const hash = createHash('sha256').update(data).digest('hex');
+      const hash = sha256Hex(data);
       refs.push({ hash, size: data.length });
       const p = this.#chunks.put(hash, data, { verified: true }).then(
         (r) => {

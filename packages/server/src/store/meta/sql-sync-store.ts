@@ -69,7 +69,7 @@ export class SqlSyncStore implements SyncStore {
       const rows = await this.#db.all<Row>(
         `SELECT c.hash, c.size FROM chunks c WHERE c.hash IN (${marks}) AND (
            EXISTS (SELECT 1 FROM user_chunks u WHERE u.user_id = ? AND u.hash = c.hash)
-           OR EXISTS (SELECT 1 FROM space_chunks s JOIN space_members m ON m.space_id = s.space_id WHERE m.user_id = ? AND s.hash = c.hash))`,
+           OR EXISTS (SELECT 1 FROM space_members m JOIN space_chunks s ON s.space_id = m.space_id AND s.hash = c.hash WHERE m.user_id = ?))`,
         [...batch, userId, userId],
       );
       for (const r of rows) found.set(String(r.hash), num(r.size));
