@@ -2,8 +2,8 @@
 // keeps its opId across crashes and retries, so the server applies it once), sends the chunks
 // the server lacks, commits in batches of up to 1,000 and folds the results into the synced tree.
 
-import { randomUUID } from 'node:crypto';
 import { encodeManifestDelta, toBase64 } from '@ferry/core/manifest-delta';
+import { uuid7 } from '@ferry/core/uuid7';
 import type { CommitChange, CommitResult } from '../api/sync-api.ts';
 import { uploadMissingChunks, type UploadItem } from './chunk-uploader.ts';
 import { unpackRefs } from './chunk-refs.ts';
@@ -75,7 +75,7 @@ export async function executeRemoteOps(
     for (const op of ops) {
       const sig = signature(op);
       const prev = pending.get(sig);
-      const opId = prev?.opId ?? randomUUID();
+      const opId = prev?.opId ?? uuid7(); // time-ordered: appends to the server's op index
       keep.add(opId);
       planned.push({ op, opId });
       if (!prev)

@@ -2,7 +2,7 @@
 // the next seq of its space, appends a version and updates the file's current entry. Upload, mkdir,
 // move, delete, restore and the sync commit all go through here.
 
-import { randomUUID } from 'node:crypto';
+import { uuid7 } from '@ferry/core/uuid7';
 import { FerryError } from '@ferry/core/errors';
 import { ancestors } from '@ferry/core/paths';
 import type { MetaStore } from '../store/meta/meta-store.ts';
@@ -94,9 +94,9 @@ export async function writeEntry(tx: MetaStore, spaceId: string, c: EntryChange)
   const seq = await tx.spaces.nextSeq(spaceId);
   const now = c.at ?? Date.now();
   const version: Version = {
-    id: randomUUID(),
+    id: uuid7(),
     spaceId,
-    fileId: existing?.id ?? c.fileId ?? randomUUID(),
+    fileId: existing?.id ?? c.fileId ?? uuid7(),
     seq,
     version: (existing?.version ?? 0) + 1,
     path: c.path,

@@ -4,6 +4,7 @@
 // more go in chunks over the sync protocol (chunked-upload.ts), so a retry sends only what the
 // server does not have yet; smaller ones are one plain upload request.
 
+import { uuid7 } from '@ferry/core/uuid7';
 import { isFerryApiError } from '@ferry/client/api/index';
 import { client } from './api.ts';
 import type { HashedBlob } from './blob-hasher.ts';
@@ -207,7 +208,7 @@ async function planOf(item: QueueItem, { hashBlob }: Chunking): Promise<UploadPl
         emit();
       },
     });
-    const plan = { id: item.id, opId: crypto.randomUUID(), hashed };
+    const plan = { id: item.id, opId: uuid7(), hashed };
     await idbPut(UPLOAD_PLANS, plan).catch(() => undefined);
     return plan;
   } finally {
