@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { FerryClient } from '@ferry/client/api/client';
 import { MemoryTokenStore } from '@ferry/client/api/transport';
 import type { DeviceKind } from '@ferry/client/api/types';
-import { credentialsFile, printJson, run, writeCredentials } from './cli-context.ts';
+import { credentialsFile, NODE_TRANSPORT, printJson, run, writeCredentials } from './cli-context.ts';
 
 export function registerLoginCommand(program: Command): void {
   program
@@ -21,7 +21,11 @@ export function registerLoginCommand(program: Command): void {
       (url: string, o: { user: string; password: string; device: string; kind: string; json?: boolean }) =>
         run(async () => {
           const server = url.replace(/\/+$/, '');
-          const client = new FerryClient({ baseUrl: server, tokens: new MemoryTokenStore() });
+          const client = new FerryClient({
+            baseUrl: server,
+            tokens: new MemoryTokenStore(),
+            ...NODE_TRANSPORT,
+          });
           const session = await client.auth.login({
             username: o.user,
             password: o.password,

@@ -368,7 +368,7 @@ export class SyncApi {
     if (!session) throw new Error('not signed in');
     if (session.accessExpiresAt - Date.now() < 30_000) await this.#t.refresh();
     const token = this.#t.session?.accessToken ?? session.accessToken;
-    const ws = new WebSocket(this.#t.wsUrl('/api/v1/ws', { token }));
+    const ws = this.#t.openWebSocket('/api/v1/ws', { token });
     let closed = false;
     const ready = new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => {

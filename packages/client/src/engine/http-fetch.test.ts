@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { httpFetch } from './http-fetch.ts';
 import { MemoryTokenStore, Transport } from '../api/transport.ts';
@@ -19,7 +21,7 @@ async function withServer(handler: http.RequestListener, fn: (base: string) => P
   }
 }
 
-test('httpFetch sends byte, string and stream bodies intact and answers a real Response', async () => {
+test('httpFetch sends byte, string and stream bodies intact and answers with a Response', async () => {
   await withServer(
     async (req, res) => {
       const hash = createHash('sha256');
@@ -158,4 +160,74 @@ test('chunk frames go out as byte parts through httpFetch and joined through a s
       ]);
     },
   );
+});
+
+test('a response reads as text, bytes, a Blob or JSON once, with its headers by any case', async () => {
+  await withServer(
+    (_req, res) => {
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('X-Ferry-Version-Id', 'v1');
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.end('héllo');
+    },
+    async (base) => {
+      const r = await httpFetch(`${base}/t`);
+      assert.equal(r.ok, true);
+      assert.equal(r.headers.get('x-ferry-version-id'), 'v1');
+      assert.equal(r.headers.get('X-FERRY-VERSION-ID'), 'v1');
+      assert.equal(r.headers.get('set-cookie'), 'a=1, b=2');
+      assert.equal(r.headers.get('x-missing'), null);
+      assert.equal(await r.text(), 'héllo');
+      assert.equal(r.bodyUsed, true);
+      await assert.rejects(r.text(), TypeError);
+      const b = await (await httpFetch(`${base}/t`)).blob();
+      assert.equal(b.type, 'text/plain; charset=utf-8');
+      assert.equal(await b.text(), 'héllo');
+      const bytes = new Uint8Array(await (await httpFetch(`${base}/t`)).arrayBuffer());
+      assert.deepEqual(bytes, new TextEncoder().encode('héllo'));
+      const missing = await httpFetch(`${base}/t`, { method: 'HEAD' });
+      assert.equal(missing.body, null);
+    },
+  );
+});
+
+test('a process that talks through httpFetch and the Transport never loads undici', async () => {
+  // Node's fetch, Response, Headers and WebSocket live in undici: ~55 ms to load in every ferry
+  // process and ~3 MB in the idle daemon. This runs requests in a fresh process and checks.
+  await withServer(
+    (_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    },
+    async (base) => {
+      const script = `
+        const { httpFetch } = await import(${JSON.stringify(new URL('./http-fetch.ts', import.meta.url).href)});
+        const { Transport } = await import(${JSON.stringify(new URL('../api/transport.ts', import.meta.url).href)});
+        const t = new Transport({ baseUrl: ${JSON.stringify(base)}, fetch: httpFetch });
+        const body = await t.json('GET', '/x', { auth: false });
+        const r = await httpFetch(${JSON.stringify(base)} + '/y', { method: 'POST', headers: { a: 'b' }, body: 'x' });
+        await r.text();
+        console.log(JSON.stringify({ body, undici: process.moduleLoadList.some((m) => m.includes('undici')) }));
+      `;
+      // Asynchronously: this process serves the child's requests meanwhile.
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+      assert.deepEqual(JSON.parse(stdout), { body: { ok: true }, undici: false });
+    },
+  );
+});
+
+test('the realtime channel opens with the WebSocket class the transport was given', () => {
+  const urls: string[] = [];
+  class FakeSocket {
+    constructor(url: string) {
+      urls.push(url);
+    }
+  }
+  const t = new Transport({
+    baseUrl: 'https://ferry.example:8443',
+    fetch: httpFetch,
+    webSocket: FakeSocket as unknown as typeof WebSocket,
+  });
+  assert.ok(t.openWebSocket('/api/v1/ws', { token: 'a b' }) instanceof FakeSocket);
+  assert.deepEqual(urls, ['wss://ferry.example:8443/api/v1/ws?token=a+b']);
 });

@@ -1,12 +1,19 @@
 // A fetch for Node processes (the CLI and the daemon) on node:http and node:https with keep-alive.
 // Node's built-in fetch copies every request body and passes it through web streams: for the sync
 // protocol's 8 MiB chunk bodies that cost the CLI about as much CPU as hashing and compressing them.
-// Here a byte body is written to the socket as is. Responses are real `Response`s, so the transport
-// (and every caller) sees the same API as with the built-in fetch in Node and in browsers.
+// Here a byte body is written to the socket as is. The answer is a `Response` as far as the
+// transport and its callers use one (status, ok, headers.get, text, json, arrayBuffer, blob, body
+// as a web stream), built without undici: Node's own Response, Headers and fetch live there, and
+// loading it cost every `ferry` process ~55 ms and the idle daemon ~3 MB. For the same reason
+// node:http and node:https come from process.getBuiltinModule: an ESM import of node:http reads all
+// of its exports, and one of them is a getter that loads undici.
 
-import http from 'node:http';
-import https from 'node:https';
 import { Readable } from 'node:stream';
+
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
+type IncomingMessage = import('node:http').IncomingMessage;
+type ClientRequest = import('node:http').ClientRequest;
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -16,8 +23,7 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-const nodeFetch = ((input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
-  if (input instanceof Request) return fetch(input, init); // not used by our transport
+const nodeFetch = ((input: string | URL, init: RequestInit = {}): Promise<Response> => {
   const url = new URL(input);
   const signal = init.signal ?? undefined;
   return new Promise<Response>((resolve, reject) => {
@@ -37,13 +43,10 @@ const nodeFetch = ((input: string | URL | Request, init: RequestInit = {}): Prom
     });
     req.once('response', (res) => {
       res.once('close', () => signal?.removeEventListener('abort', onAbort));
-      const headers = new Headers();
-      for (let i = 0; i < res.rawHeaders.length; i += 2)
-        headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
       const status = res.statusCode ?? 0;
       if (NULL_BODY.has(status) || init.method === 'HEAD') res.resume();
       const body = NULL_BODY.has(status) || init.method === 'HEAD' ? null : coalesced(res);
-      resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+      resolve(new NodeResponse(status, res.statusMessage ?? '', res.headers, body) as unknown as Response);
     });
     writeBody(req, init.body);
   });
@@ -57,7 +60,7 @@ export const httpFetch = Object.assign(nodeFetch, { takesByteParts: true });
  * piece a web stream carries costs a few promises and a copy when the reader collects it (an 8 MiB
  * chunk batch was ~130 pieces; `Readable.toWeb` cost ~1.2 s of a 302 MiB download's CPU).
  */
-function coalesced(res: http.IncomingMessage, pieceBytes = 1024 * 1024): ReadableStream<Uint8Array> {
+function coalesced(res: IncomingMessage, pieceBytes = 1024 * 1024): ReadableStream<Uint8Array> {
   let parts: Buffer[] = [];
   let bytes = 0;
   let done = false;
@@ -109,7 +112,7 @@ function coalesced(res: http.IncomingMessage, pieceBytes = 1024 * 1024): Readabl
   );
 }
 
-function writeBody(req: http.ClientRequest, body: RequestInit['body'] | Uint8Array[]): void {
+function writeBody(req: ClientRequest, body: RequestInit['body'] | Uint8Array[]): void {
   if (body === undefined || body === null) return void req.end();
   if (Array.isArray(body)) {
     req.setHeader(
@@ -133,9 +136,84 @@ function writeBody(req: http.ClientRequest, body: RequestInit['body'] | Uint8Arr
 
 function headerRecord(h: HeadersInit | undefined): Record<string, string> {
   if (!h) return {};
-  if (h instanceof Headers) return Object.fromEntries(h.entries());
   if (Array.isArray(h)) return Object.fromEntries(h);
-  return h;
+  // A Headers object, recognised without touching the global (which would load undici).
+  const entries = (h as { entries?: () => IterableIterator<[string, string]> }).entries;
+  if (typeof entries === 'function') return Object.fromEntries(entries.call(h));
+  return h as Record<string, string>;
+}
+
+/** The read side of Headers over node's parsed response headers (names are lowercase there). */
+class NodeHeaders {
+  readonly #h: IncomingMessage['headers'];
+  constructor(h: IncomingMessage['headers']) {
+    this.#h = h;
+  }
+  get(name: string): string | null {
+    const v = this.#h[name.toLowerCase()];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+  has(name: string): boolean {
+    return this.#h[name.toLowerCase()] !== undefined;
+  }
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of Object.keys(this.#h).sort()) yield [name, this.get(name)!];
+  }
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+  forEach(fn: (value: string, name: string) => void): void {
+    for (const [name, value] of this.entries()) fn(value, name);
+  }
+}
+
+/** The part of Response the transport and its callers use; a body is read once. */
+class NodeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: NodeHeaders;
+  readonly body: ReadableStream<Uint8Array> | null;
+  #used = false;
+
+  constructor(
+    status: number,
+    statusText: string,
+    headers: IncomingMessage['headers'],
+    body: ReadableStream<Uint8Array> | null,
+  ) {
+    this.status = status;
+    this.statusText = statusText;
+    this.headers = new NodeHeaders(headers);
+    this.body = body;
+  }
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+  get bodyUsed(): boolean {
+    return this.#used || (this.body?.locked ?? false);
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const bytes = await this.bytes();
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+  async bytes(): Promise<Uint8Array> {
+    if (this.bodyUsed) throw new TypeError('the body has already been read');
+    this.#used = true;
+    if (!this.body) return new Uint8Array(0);
+    const parts: Uint8Array[] = [];
+    for await (const part of this.body as unknown as AsyncIterable<Uint8Array>) parts.push(part);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
+  async blob(): Promise<Blob> {
+    const bytes = (await this.bytes()) as Uint8Array<ArrayBuffer>;
+    return new Blob([bytes], { type: this.headers.get('content-type') ?? '' });
+  }
 }
 
 function abortReason(signal: AbortSignal): Error {
