@@ -3,7 +3,7 @@
 import type { SqlExecutor } from './sql-driver.ts';
 import type { ContentStore } from './meta-store.ts';
 import type { ChunkRecord, ChunkRef, Manifest } from './types.ts';
-import { num } from './sql-util.ts';
+import { num, runs } from './sql-util.ts';
 
 type Row = Record<string, unknown>;
 
@@ -25,16 +25,13 @@ export function unpackChunkRefs(bytes: Uint8Array): ChunkRef[] {
   return out;
 }
 
-const IN_BATCH = 500;
-
 export class SqlContentStore implements ContentStore {
   readonly #db: SqlExecutor;
   constructor(db: SqlExecutor) {
     this.#db = db;
   }
   async putManifests(ms: readonly Manifest[]): Promise<void> {
-    for (let i = 0; i < ms.length; i += IN_BATCH) {
-      const batch = ms.slice(i, i + IN_BATCH);
+    for (const batch of runs(ms)) {
       await this.#db.run(
         `INSERT INTO manifests (id, size, chunk_count, chunks) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT (id) DO NOTHING`,
         batch.flatMap((m) => [m.id, m.size, m.chunkCount, packChunkRefs(m.chunks)]),
@@ -53,18 +50,17 @@ export class SqlContentStore implements ContentStore {
   }
   async recordChunks(chunks: ChunkRecord[]): Promise<void> {
     const now = Date.now();
-    for (const c of chunks) {
+    for (const batch of runs(chunks)) {
       await this.#db.run(
-        'INSERT INTO chunks (hash, size, stored_size, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING',
-        [c.hash, c.size, c.storedSize, now],
+        `INSERT INTO chunks (hash, size, stored_size, created_at) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT (hash) DO NOTHING`,
+        batch.flatMap((c) => [c.hash, c.size, c.storedSize, now]),
       );
     }
   }
   async missingChunks(hashes: string[]): Promise<string[]> {
     const unique = [...new Set(hashes)];
     const have = new Set<string>();
-    for (let i = 0; i < unique.length; i += IN_BATCH) {
-      const batch = unique.slice(i, i + IN_BATCH);
+    for (const batch of runs(unique)) {
       const rows = await this.#db.all<Row>(
         `SELECT hash FROM chunks WHERE hash IN (${batch.map(() => '?').join(',')})`,
         batch,

@@ -3,17 +3,9 @@
 
 import type { SqlExecutor } from './sql-driver.ts';
 import type { SyncStore } from './meta-store.ts';
-import { num } from './sql-util.ts';
+import { num, runs } from './sql-util.ts';
 
 type Row = Record<string, unknown>;
-
-const BATCH = 400;
-
-function batches<T>(items: readonly T[], size = BATCH): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 export class SqlSyncStore implements SyncStore {
   readonly #db: SqlExecutor;
@@ -27,7 +19,7 @@ export class SqlSyncStore implements SyncStore {
     owner: string,
     hashes: readonly string[],
   ): Promise<void> {
-    for (const batch of batches([...new Set(hashes)])) {
+    for (const batch of runs([...new Set(hashes)])) {
       await this.#db.run(
         `INSERT INTO ${table} (${column}, hash) VALUES ${batch.map(() => '(?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
         batch.flatMap((h) => [owner, h]),
@@ -64,7 +56,7 @@ export class SqlSyncStore implements SyncStore {
   }
   async visibleChunks(userId: string, hashes: readonly string[]): Promise<Map<string, number>> {
     const found = new Map<string, number>();
-    for (const batch of batches([...new Set(hashes)])) {
+    for (const batch of runs([...new Set(hashes)])) {
       const marks = batch.map(() => '?').join(',');
       const rows = await this.#db.all<Row>(
         `SELECT c.hash, c.size FROM chunks c WHERE c.hash IN (${marks}) AND (
@@ -78,7 +70,7 @@ export class SqlSyncStore implements SyncStore {
   }
   async opResults(spaceId: string, opIds: readonly string[]): Promise<Map<string, unknown>> {
     const found = new Map<string, unknown>();
-    for (const batch of batches([...new Set(opIds)])) {
+    for (const batch of runs([...new Set(opIds)])) {
       const rows = await this.#db.all<Row>(
         `SELECT op_id, result FROM sync_ops WHERE space_id = ? AND op_id IN (${batch.map(() => '?').join(',')})`,
         [spaceId, ...batch],
@@ -92,7 +84,7 @@ export class SqlSyncStore implements SyncStore {
     results: readonly { opId: string; result: unknown }[],
     at: number,
   ): Promise<void> {
-    for (const batch of batches(results)) {
+    for (const batch of runs(results)) {
       await this.#db.run(
         `INSERT INTO sync_ops (space_id, op_id, result, created_at) VALUES ${batch.map(() => '(?, ?, ?, ?)').join(', ')} ON CONFLICT DO NOTHING`,
         batch.flatMap((r) => [spaceId, r.opId, JSON.stringify(r.result), at]),

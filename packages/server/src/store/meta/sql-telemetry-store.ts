@@ -2,7 +2,7 @@
 // (what "repeated failures" and summaries read, so they never scan events) and fleet ingest tokens.
 
 import type { SqlExecutor, SqlValue } from './sql-driver.ts';
-import { num, numOrNull, strOrNull, uniquely } from './sql-util.ts';
+import { num, numOrNull, runs, strOrNull, uniquely } from './sql-util.ts';
 
 export const SYNC_STATUSES = ['ok', 'failed', 'partial'] as const;
 /** `ok` is a success; `failed` and `partial` (some files failed) count as failures. */
@@ -176,22 +176,6 @@ const EVENT_COLS = [
   'bytes_down',
   'error_message',
 ];
-
-// Multi-row statements come in a few fixed sizes only: few JS↔SQL round trips, and a small, bounded
-// set of prepared statements (the driver caches one per distinct SQL text, and a prepared 800-row
-// INSERT is large).
-const SIZES = [256, 64, 16, 4, 1];
-
-/** Splits `items` into runs of the fixed sizes, largest first. */
-function* runs<T>(items: readonly T[]): Generator<T[]> {
-  let i = 0;
-  for (const size of SIZES) {
-    while (items.length - i >= size) {
-      yield items.slice(i, i + size);
-      i += size;
-    }
-  }
-}
 
 const S = 'device_sync_state';
 /** Most recorded events a late batch is sorted in among (see #newerThan). */
