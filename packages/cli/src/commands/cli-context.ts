@@ -16,7 +16,7 @@ import NodeWebSocket from 'ws';
 /**
  * How device commands talk to the server: node:http with keep-alive and no body copies (sync moves
  * megabytes a request), and the `ws` WebSocket. Node's built-in fetch, Response and WebSocket all
- * live in undici, which costs every process ~55 ms to load and the idle daemon ~3 MB.
+ * live in undici, which the idle daemon would keep loaded (~4 MB).
  */
 export const NODE_TRANSPORT = {
   fetch: httpFetch,

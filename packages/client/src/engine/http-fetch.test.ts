@@ -192,8 +192,8 @@ test('a response reads as text, bytes, a Blob or JSON once, with its headers by 
 });
 
 test('a process that talks through httpFetch and the Transport never loads undici', async () => {
-  // Node's fetch, Response, Headers and WebSocket live in undici: ~55 ms to load in every ferry
-  // process and ~3 MB in the idle daemon. This runs requests in a fresh process and checks.
+  // Node's fetch, Response, Headers and WebSocket live in undici (~4 MB of the idle daemon). This
+  // runs requests in a fresh process and checks.
   await withServer(
     (_req, res) => {
       res.setHeader('content-type', 'application/json');

@@ -4,7 +4,7 @@
 // Here a byte body is written to the socket as is. The answer is a `Response` as far as the
 // transport and its callers use one (status, ok, headers.get, text, json, arrayBuffer, blob, body
 // as a web stream), built without undici: Node's own Response, Headers and fetch live there, and
-// loading it cost every `ferry` process ~55 ms and the idle daemon ~3 MB. For the same reason
+// loaded, it was ~4 MB of the idle daemon's memory. For the same reason
 // node:http and node:https come from process.getBuiltinModule: an ESM import of node:http reads all
 // of its exports, and one of them is a getter that loads undici.
 

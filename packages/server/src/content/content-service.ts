@@ -2,9 +2,9 @@
 // Memory stays bounded: at most PUTS_IN_FLIGHT chunks (≤ 128 KiB each) are held while stored.
 
 import { createHash } from 'node:crypto';
-import { sha256Hex } from '../store/chunks/chunk-codec.ts';
 import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { FerryError } from '@ferry/core/errors';
+import { sha256Hex } from '../store/chunks/chunk-codec.ts';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord, ChunkRef, Manifest } from '../store/meta/types.ts';
