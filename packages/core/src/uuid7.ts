@@ -17,7 +17,8 @@ let used = POOL;
 let lastMs = -1;
 let counter = 0;
 
-function randomBytes(n: number): number {
+/** Takes `n` bytes of the random pool (refilled when spent); returns their offset in `random`. */
+function takeRandom(n: number): number {
   if (used + n > POOL) {
     globalThis.crypto.getRandomValues(random);
     used = 0;
@@ -31,14 +32,14 @@ function randomBytes(n: number): number {
 export function uuid7(now: number = Date.now()): string {
   if (now > lastMs) {
     lastMs = now;
-    const r = randomBytes(2);
+    const r = takeRandom(2);
     counter = ((random[r] << 8) | random[r + 1]) & 0x7ff;
   } else if (++counter > 0xfff) {
     lastMs++; // the counter ran out (or the clock went back): borrow the next millisecond
     counter = 0;
   }
   const ms = lastMs;
-  const r = randomBytes(8);
+  const r = takeRandom(8);
   const b = new Uint8Array(16);
   const high = Math.floor(ms / 2 ** 16); // the top 32 of the 48 bits
   b[0] = high >>> 24;

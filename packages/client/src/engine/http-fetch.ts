@@ -3,10 +3,10 @@
 // protocol's 8 MiB chunk bodies that cost the CLI about as much CPU as hashing and compressing them.
 // Here a byte body is written to the socket as is. The answer is a `Response` as far as the
 // transport and its callers use one (status, ok, headers.get, text, json, arrayBuffer, blob, body
-// as a web stream), built without undici: Node's own Response, Headers and fetch live there, and
-// loaded, it was ~4 MB of the idle daemon's memory. For the same reason
-// node:http and node:https come from process.getBuiltinModule: an ESM import of node:http reads all
-// of its exports, and one of them is a getter that loads undici.
+// as a web stream), built without undici, where Node's own fetch, Response and Headers live: the
+// idle daemon kept it loaded, ~4 MB. For the same reason node:http and node:https come from
+// process.getBuiltinModule: an ESM import of node:http reads all of its exports, and one of them is
+// a getter that loads undici.
 
 import { Readable } from 'node:stream';
 
