@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { uuid7 } from '../packages/core/src/uuid7.ts';
-import { frameHeader } from '../packages/server/src/sync/chunk-frames.ts';
+import { frameBody } from '../packages/server/src/sync/sync-test-kit.ts';
 import { sha256Hex } from '../packages/server/src/store/chunks/chunk-codec.ts';
 import { fmt, machineLoad, printTable, startChildServer, writeResult } from './lib.ts';
 
@@ -27,11 +27,10 @@ try {
     const data = randomBytes(4096);
     return { data, hash: sha256Hex(data) };
   });
-  const body = Buffer.concat(chunks.flatMap((c) => [frameHeader(c.hash, 0, c.data.length), c.data]));
   const up = await fetch(`${server.url}/api/v1/chunks`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/x-ferry-chunks' },
-    body,
+    body: new Uint8Array(frameBody(chunks)),
   });
   if (up.status !== 200) throw new Error(`chunk upload: ${up.status} ${await up.text()}`);
 
@@ -72,7 +71,11 @@ try {
   );
   printTable('Sync commit of 1,000 new files', [
     ['space holds', 'commit', 'per file'],
-    [`${BATCH.toLocaleString('en')}–${(SAMPLE + 1) * BATCH} files`, fmt.s(early), perFile(early)],
+    [
+      `${BATCH.toLocaleString('en')}–${((SAMPLE + 1) * BATCH).toLocaleString('en')} files`,
+      fmt.s(early),
+      perFile(early),
+    ],
     [`${(files - SAMPLE * BATCH).toLocaleString('en')}+ files`, fmt.s(late), perFile(late)],
     ['full / empty', `${(late / early).toFixed(2)}×`, ''],
   ]);
