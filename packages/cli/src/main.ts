@@ -15,11 +15,19 @@ import { registerRemoteFileCommands } from './commands/remote-files-commands.ts'
 // full collection instead of by V8's adaptive factor (one full collection under load went 144 →
 // 44 MB): under 10,000 sync events a second its heap stayed at ~65 MB instead of climbing past
 // 100 MB of promoted request garbage (peak RSS ~320 → ~210 MB), for 12–16% more CPU per event.
+// Buffers count toward that limit too (--external-memory-accounted-in-global-limit): otherwise
+// V8 runs a full collection for every ~64 MB of Buffers allocated since the last one, however
+// little of the JavaScript heap there is to collect, and the ~1 GB of short-lived socket reads
+// and chunk copies of a 302 MiB sync set off 25 of them (16 with the flag: V8's helper threads
+// 1.00 → 0.74 s of CPU, docs/decisions.md).
 // The daemon, mostly idle, uses 2 MiB and one V8 worker thread instead of one per core (13 MiB
 // less). V8 reads flags only at start-up, so the process replaces itself (same pid, so signals
 // and supervisors see one process).
 const V8_FLAGS = new Map([
-  ['server', ['--max-semi-space-size=4', '--heap-growing-percent=50']],
+  [
+    'server',
+    ['--max-semi-space-size=4', '--heap-growing-percent=50', '--external-memory-accounted-in-global-limit'],
+  ],
   ['daemon', ['--max-semi-space-size=2', '--v8-pool-size=1']],
 ]);
 // glibc's malloc raises its mmap threshold up to 32 MiB after the first big free, so the chunk and
