@@ -2,21 +2,37 @@
 // corpus through POST /api/v1/files/upload with keep-alive, the server's peak RSS during it, and
 // rsync over loopback on the same corpus as the reference.
 //
-//   npm exec -- node bench/foundation-bench.ts [--concurrency 8]
+//   npm exec -- node bench/foundation-bench.ts [--concurrency 8] [--client auto|curl|node]
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Chunker } from '../packages/core/src/fastcdc.ts';
 import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
-import { fmt, machineLoad, printTable, rsyncLoopback, startChildServer, writeResult } from './lib.ts';
+import {
+  fmt,
+  machineLoad,
+  printTable,
+  readThreadCpu,
+  rsyncLoopback,
+  runTimed,
+  startChildServer,
+  threadCpuDelta,
+  writeResult,
+  type ChildServer,
+} from './lib.ts';
 
-const { values } = parseArgs({ options: { concurrency: { type: 'string', default: '8' } } });
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '8' },
+    client: { type: 'string', default: 'auto' }, // auto | curl | node
+  },
+});
 const concurrency = Number(values.concurrency);
 
 /** Best of three runs over 256 MiB of incompressible bytes on one core, in bytes per second. */
@@ -62,50 +78,99 @@ let uploadSeconds: number;
 let peakRss: number;
 let serverCpu: number;
 let clientCpu: number;
+let serverThreads: string;
 const idleRss = await server.rss();
-// The client is plain node:http streaming each file from disk, as curl would: fetch with a web
-// stream body cost about as much CPU as the server itself, on the same two cores.
-const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-async function postFile(url: string, file: string, size: number): Promise<{ status: number; body: string }> {
-  const req = http.request(url, {
-    method: 'POST',
-    agent,
-    headers: { authorization: `Bearer ${server.token}`, 'content-length': String(size) },
-  });
-  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
-    req.once('response', resolve);
-    req.once('error', reject);
-  });
-  await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), req);
-  const res = await response;
-  let body = '';
-  for await (const piece of res) body += String(piece);
-  return { status: res.statusCode ?? 0, body };
+// The client is curl when it is installed (one process, --parallel over keep-alive connections, as a
+// script would upload), else plain node:http streaming each file from disk. Either way its CPU is
+// reported: on two cores the client's work competes with the server's.
+const useCurl = values.client === 'curl' || (values.client === 'auto' && (await hasCurl()));
+
+async function hasCurl(): Promise<boolean> {
+  return (await runTimed('curl', ['--version']).catch(() => null))?.code === 0;
+}
+
+/** Uploads the corpus with one `curl --parallel`; answers curl's CPU seconds. */
+async function uploadWithCurl(s: ChildServer): Promise<number> {
+  const quote = (v: string) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  const config = join(dir, '..', `${basename(dir)}.curl`);
+  await writeFile(
+    config,
+    plan
+      .map(
+        (f) =>
+          `url = ${quote(`${s.url}/api/v1/files/upload?path=${encodeURIComponent(f.path)}`)}\n` +
+          `upload-file = ${quote(join(dir, f.path))}\noutput = "/dev/null"\n`,
+      )
+      .join(''),
+  );
+  // bash's `times` prints the CPU of the shell's children: curl's user and system time.
+  const script = 'curl "$@"; code=$?; times >&2; exit $code';
+  const r = await runTimed('bash', [
+    '-c',
+    script,
+    'curl',
+    ...['-sS', '--fail', '--parallel', '--parallel-max', String(concurrency), '--request', 'POST'],
+    ...['--header', `authorization: Bearer ${s.token}`, '--header', 'Expect:', '--config', config],
+    ...['--write-out', '%{http_code}\\n'],
+  ]);
+  await rm(config, { force: true });
+  const ok = r.stdout.split('\n').filter((l) => l === '200').length;
+  if (r.code !== 0 || ok !== plan.length)
+    throw new Error(`curl upload: exit ${r.code}, ${ok}/${plan.length} answered 200: ${r.stderr}`);
+  const times = [...r.stderr.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+  return (times.at(-2) ?? 0) + (times.at(-1) ?? 0);
+}
+
+/** Uploads the corpus with node:http, `concurrency` requests at a time; answers this process's CPU. */
+async function uploadWithNode(s: ChildServer): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const postFile = async (url: string, file: string, size: number) => {
+    const req = http.request(url, {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${s.token}`, 'content-length': String(size) },
+    });
+    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    await pipeline(createReadStream(file, { highWaterMark: 256 * 1024 }), req);
+    const res = await response;
+    let body = '';
+    for await (const piece of res) body += String(piece);
+    return { status: res.statusCode ?? 0, body };
+  };
+  const cpu0 = process.cpuUsage();
+  const queue = [...plan];
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let f = queue.shift(); f; f = queue.shift()) {
+          const { status, body } = await postFile(
+            `${s.url}/api/v1/files/upload?path=${encodeURIComponent(f.path)}`,
+            join(dir, f.path),
+            f.size,
+          );
+          if (status !== 200) throw new Error(`upload ${f.path}: ${status} ${body}`);
+        }
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
+  const c = process.cpuUsage(cpu0);
+  return (c.user + c.system) / 1e6;
 }
 try {
-  const queue = [...plan];
   const cpu0 = await server.cpuSeconds();
-  const client0 = process.cpuUsage();
+  const threads0 = await readThreadCpu(server.pid);
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let f = queue.shift(); f; f = queue.shift()) {
-        const { status, body } = await postFile(
-          `${server.url}/api/v1/files/upload?path=${encodeURIComponent(f.path)}`,
-          join(dir, f.path),
-          f.size,
-        );
-        if (status !== 200) throw new Error(`upload ${f.path}: ${status} ${body}`);
-      }
-    }),
-  );
+  clientCpu = useCurl ? await uploadWithCurl(server) : await uploadWithNode(server);
   uploadSeconds = (performance.now() - t0) / 1000;
   serverCpu = (await server.cpuSeconds()) - cpu0;
-  const c = process.cpuUsage(client0);
-  clientCpu = (c.user + c.system) / 1e6;
+  serverThreads = threadCpuDelta(threads0, await readThreadCpu(server.pid));
   peakRss = await server.peakRss();
 } finally {
-  agent.destroy();
   await server.stop();
 }
 
@@ -130,9 +195,15 @@ printTable('Foundation benchmark (issue 2)', [
       ? 'rsync missing'
       : `rsync ${fmt.s(rsyncSeconds)} (ratio ${(uploadSeconds / rsyncSeconds).toFixed(2)}×)`,
   ],
-  ['server CPU during upload (user+sys)', fmt.s(serverCpu), '', `client ${fmt.s(clientCpu)}`],
+  [
+    'server CPU during upload (user+sys)',
+    fmt.s(serverCpu),
+    '',
+    `client (${useCurl ? 'curl' : 'node:http'}) ${fmt.s(clientCpu)}`,
+  ],
   ['server peak RSS during upload', fmt.mib(peakRss), '≤ 120 MiB', `idle ${fmt.mib(idleRss)}`],
 ]);
+console.log(`server CPU by thread: ${serverThreads}`);
 if (load.load1 > load.cores)
   console.log(
     `\nnote: load average ${load.load1.toFixed(1)} on ${load.cores} cores — wall times are inflated`,
@@ -148,7 +219,9 @@ const file = await writeResult('foundation', {
   serverPeakRssMiB: peakRss / MiB,
   serverIdleRssMiB: idleRss / MiB,
   serverCpuSeconds: serverCpu,
+  serverCpuByThread: serverThreads,
   clientCpuSeconds: clientCpu,
+  client: useCurl ? 'curl' : 'node:http',
   load1AtStart: load.load1,
   cores: load.cores,
   concurrency,

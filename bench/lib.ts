@@ -2,6 +2,7 @@
 // over loopback as the reference, print tables, write JSON results.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,33 @@ export async function readCpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/**
+ * CPU seconds by thread kind (main, libuv thread pool, V8 workers…), from /proc/PID/task: which
+ * part of a process's CPU its event loop spent. Threads are grouped by name (`comm`).
+ */
+export async function readThreadCpu(pid: number): Promise<Map<string, number>> {
+  const { readdir } = await import('node:fs/promises');
+  const byName = new Map<string, number>();
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
+    if (!stat) continue;
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return byName;
+}
+
+/** Per-thread-kind CPU between two readThreadCpu readings, as "main 1.20 s, libuv-worker 0.40 s". */
+export function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([name, s]) => [name, s - (before.get(name) ?? 0)] as const)
+    .filter(([, s]) => s >= 0.01)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
+    .join(', ');
+}
+
 /** The 1-minute load average and the core count: a run on a busy machine says so in its results. */
 export async function machineLoad(): Promise<{ load1: number; cores: number }> {
   const { availableParallelism, loadavg } = await import('node:os');
@@ -46,13 +74,17 @@ export async function machineLoad(): Promise<{ load1: number; cores: number }> {
 export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_')));
-  const child = spawn(process.execPath, [FERRY, 'server', '--port', '0', '--data', dataDir], {
+  // BENCH_SERVER_NODE_ARGS: node flags NODE_OPTIONS refuses (--trace-gc, V8 tuning), before the script.
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, FERRY, 'server', '--port', '0', '--data', dataDir], {
     env: { ...clean, FERRY_LOG_LEVEL: 'warn', FERRY_ADMIN_PASSWORD: 'bench-password', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d) => {
+      // BENCH_SERVER_LOG=FILE keeps the server's stdout (say, of --trace-gc in BENCH_SERVER_NODE_OPTIONS).
+      if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, d);
       out += d;
       const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m) resolve(m[1]);
