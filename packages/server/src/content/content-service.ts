@@ -1,5 +1,6 @@
 // Turns byte streams into stored chunks + a manifest, and manifests back into byte streams.
-// Memory stays bounded: at most PUTS_IN_FLIGHT chunks (≤ 128 KiB each) are held while stored.
+// Memory stays bounded: the store holds at most PUTS_HELD chunks (≤ 128 KiB each) of one stream at
+// a time; chunks it has written wait for their fsync without counting (PutOptions.released).
 
 import { createHash } from 'node:crypto';
 import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
@@ -10,7 +11,7 @@ import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord, ChunkRef, Manifest } from '../store/meta/types.ts';
 import { packChunkRefs } from '../store/meta/sql-content-store.ts';
 
-const PUTS_IN_FLIGHT = 8;
+const PUTS_HELD = 8;
 
 export interface IngestResult {
   size: number;
@@ -53,11 +54,21 @@ export class ContentService {
     let failure: unknown;
     let size = 0;
     let newStoredBytes = 0;
+    let held = 0; // puts whose bytes the store still holds
+    let wake: (() => void) | undefined;
 
     const store = (data: Uint8Array) => {
       const hash = sha256Hex(data);
       refs.push({ hash, size: data.length });
-      const p = this.#chunks.put(hash, data, { verified: true }).then(
+      held++;
+      let holding = true;
+      const release = () => {
+        if (!holding) return;
+        holding = false;
+        held--;
+        wake?.();
+      };
+      const p = this.#chunks.put(hash, data, { verified: true, released: release }).then(
         (r) => {
           records.push({ hash, size: data.length, storedSize: r.storedSize });
           if (r.created) newStoredBytes += r.storedSize;
@@ -67,7 +78,10 @@ export class ContentService {
         },
       );
       inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
+      void p.finally(() => {
+        inFlight.delete(p);
+        release();
+      });
     };
 
     for await (const piece of body) {
@@ -77,7 +91,8 @@ export class ContentService {
       fileHash.update(piece);
       for (const c of chunker.push(piece)) {
         store(c);
-        while (inFlight.size >= PUTS_IN_FLIGHT) await Promise.race(inFlight);
+        while (held >= PUTS_HELD) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
       if (failure) throw failure;
     }

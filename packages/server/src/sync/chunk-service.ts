@@ -12,13 +12,13 @@ import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-fra
 import type { ChunkVisibility } from './chunk-visibility.ts';
 
 /**
- * Puts of one upload open at once. A put resolves after the fsync that covers it, so the window
- * sets how many chunks share an fsync. It is counted in the memory the waiting chunks pin (small
- * ones are copied out of their socket buffers, see `owned`): 512 KiB lets 4 KiB chunks go 128 at
- * a time (one request of 5,000 chunks of 4 KiB: 1,251 fsync rounds and 2.8 s with 8 puts, 90 and
- * 1.1 s now) while 32 KiB chunks, which pin a 64 KiB socket read each, stay near 8; bigger windows
- * cost the server 20–30 MiB of peak RSS on the 302 MiB sync for no time the machine's noise could
- * show (docs/decisions.md).
+ * Puts of one upload whose bytes the store still holds (not yet written; a put then waits for its
+ * fsync without holding this window). Counted in the memory the waiting chunks pin (small ones are
+ * copied out of their socket buffers, see `owned`): 512 KiB lets 4 KiB chunks go 128 at a time
+ * while 32 KiB chunks, which pin a 64 KiB socket read each, stay near 8; bigger windows cost the
+ * server 20–30 MiB of peak RSS on the 302 MiB sync for no time the machine's noise could show
+ * (docs/decisions.md). Until session 9 a put held the window until its fsync, so every request
+ * advanced one window per fsync round: 240 ms per 6.5 MiB batch of the 302 MiB sync.
  */
 const MAX_HELD_PUTS = 512;
 const MAX_HELD_BYTES = 512 * 1024;
@@ -96,29 +96,37 @@ export class ChunkService {
         const size = data.length; // not `data` itself: a decompressed chunk is not kept till the fsync
         held++;
         heldBytes += cost;
-        // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
-        const p = this.#chunks.put(frame.hash, data, { zstd: zstd ? kept : undefined }).then(
-          (r) => {
-            received++;
-            if (r.created) stored++;
-            records.push({ hash: frame.hash, size, storedSize: r.storedSize });
-          },
-          (e: unknown) => {
-            failure ??=
-              e instanceof FerryError && e.code === 'HASH_MISMATCH'
-                ? new FerryError('HASH_MISMATCH', `frame ${at}: data does not hash to ${frame.hash}`, {
-                    hash: frame.hash,
-                    index: at,
-                  })
-                : e;
-          },
-        );
-        inFlight.add(p);
-        void p.finally(() => {
-          inFlight.delete(p);
+        let holding = true;
+        const release = () => {
+          if (!holding) return;
+          holding = false;
           held--;
           heldBytes -= cost;
           wake?.();
+        };
+        // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
+        const p = this.#chunks
+          .put(frame.hash, data, { zstd: zstd ? kept : undefined, released: release })
+          .then(
+            (r) => {
+              received++;
+              if (r.created) stored++;
+              records.push({ hash: frame.hash, size, storedSize: r.storedSize });
+            },
+            (e: unknown) => {
+              failure ??=
+                e instanceof FerryError && e.code === 'HASH_MISMATCH'
+                  ? new FerryError('HASH_MISMATCH', `frame ${at}: data does not hash to ${frame.hash}`, {
+                      hash: frame.hash,
+                      index: at,
+                    })
+                  : e;
+            },
+          );
+        inFlight.add(p);
+        void p.finally(() => {
+          inFlight.delete(p);
+          release();
         });
         while (held >= MAX_HELD_PUTS || heldBytes >= MAX_HELD_BYTES)
           await new Promise<void>((resolve) => (wake = resolve));

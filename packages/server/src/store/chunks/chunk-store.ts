@@ -25,6 +25,13 @@ export interface PutOptions {
    * decompressed and verified): a store that compresses at rest may keep it instead of compressing again.
    */
   zstd?: Uint8Array;
+  /**
+   * Called once the store no longer reads `data` or `zstd`, which may be before the put resolves
+   * (the bytes are written, not yet durable): a caller that bounds the memory its puts pin counts
+   * a put until then, not until its fsync. Stores that hold the bytes until the put settles may
+   * never call it; callers count a put as released when it settles, whichever comes first.
+   */
+  released?: () => void;
 }
 
 export interface ChunkStore {

@@ -306,3 +306,96 @@ test('PackChunkStore: a put that arrives while the last batch is being fsynced i
     await s.close();
   });
 });
+
+/** Replaces FileHandle.prototype.datasync until the returned restore() (fault injection). */
+async function hookDatasync(
+  dir: string,
+  hook: (real: () => Promise<void>) => Promise<void>,
+): Promise<() => void> {
+  const probe = await open(join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
+  await probe.close();
+  const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
+  proto.datasync = function (this: FileHandle) {
+    return hook(() => real.call(this));
+  };
+  return () => (proto.datasync = real);
+}
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  for (const t0 = Date.now(); !ok(); await new Promise((r) => setTimeout(r, 2)))
+    if (Date.now() - t0 > 5000) throw new Error(`timed out waiting until ${what}`);
+}
+
+test('PackChunkStore: writing does not wait for an fsync; a put lets go of its bytes once written and resolves after its fsync', async () => {
+  await withDir(async (dir) => {
+    const s = new PackChunkStore(dir);
+    const first = randomBytes(3000);
+    await s.put(sha(first), first); // the pack exists before the hook goes in
+    let open_ = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open_ = resolve));
+    const restore = await hookDatasync(dir, async (real) => {
+      await gate;
+      await real();
+    });
+    try {
+      const [a, b] = [randomBytes(4000), randomBytes(5000)];
+      const released = { a: false, b: false };
+      const settled = { a: false, b: false };
+      const pa = s.put(sha(a), a, { released: () => (released.a = true) }).finally(() => (settled.a = true));
+      await until('a is written', () => released.a);
+      // a's fsync is now held at the gate: b is written all the same, while it waits.
+      const pb = s.put(sha(b), b, { released: () => (released.b = true) }).finally(() => (settled.b = true));
+      await until('b is written during the fsync of a', () => released.b);
+      assert.deepEqual(settled, { a: false, b: false }, 'no put resolves before its fsync');
+      assert.equal((await s.has([sha(a), sha(b)])).size, 0, 'nothing is visible before its fsync');
+      open_();
+      await Promise.all([pa, pb]);
+      assert.equal((await s.has([sha(a), sha(b)])).size, 2);
+      assert.deepEqual(Buffer.from(await s.get(sha(b))), b);
+    } finally {
+      restore();
+      open_();
+      await s.close();
+    }
+  });
+});
+
+test('PackChunkStore: a failed fsync also refuses what was written to that pack while it ran; later puts go to a new pack', async () => {
+  await withDir(async (dir) => {
+    const s = new PackChunkStore(dir);
+    const first = randomBytes(3000);
+    await s.put(sha(first), first);
+    let open_ = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open_ = resolve));
+    let calls = 0;
+    const restore = await hookDatasync(dir, async (real) => {
+      if (++calls > 1) return real();
+      await gate;
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    });
+    try {
+      const [a, b, c] = [randomBytes(4000), randomBytes(5000), randomBytes(6000)];
+      let writtenA = false;
+      let writtenB = false;
+      const pa = s.put(sha(a), a, { released: () => (writtenA = true) });
+      await until('a is written', () => writtenA);
+      const pb = s.put(sha(b), b, { released: () => (writtenB = true) });
+      await until('b is written into the same pack', () => writtenB);
+      open_();
+      const [ra, rb] = await Promise.allSettled([pa, pb]);
+      assert.equal(ra.status, 'rejected', 'the batch whose fsync failed is refused');
+      assert.equal(rb.status, 'rejected', 'so is a record written to that pack while the fsync ran');
+      await s.put(sha(c), c);
+      assert.equal((await packFiles(dir)).length, 2, 'c went to a new pack');
+      assert.deepEqual(Buffer.from(await s.get(sha(c))), c);
+    } finally {
+      restore();
+      open_();
+      await s.close();
+    }
+    const again = new PackChunkStore(dir);
+    assert.deepEqual(Buffer.from(await again.get(sha(first))), first);
+    await again.close();
+  });
+});

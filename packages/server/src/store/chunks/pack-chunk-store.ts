@@ -1,8 +1,10 @@
 // PackChunkStore: chunks appended to pack files (like restic, borg and git packs) with an index in
-// SQLite, and group commit: concurrent puts append, then share ONE fdatasync of the pack and one
-// index transaction. put() resolves only after the fsync that covers its record, and a chunk is
-// visible to has()/get() only once that fsync and its index entry are done. The batch is whatever
-// accumulated while the previous write + fsync ran, so under load one fsync covers many chunks.
+// SQLite, and group commit. Two loops: the writer appends whatever puts have queued with one writev
+// and lets go of their bytes (PutOptions.released), and the syncer makes whatever has been written
+// durable with ONE fdatasync of the pack and one index transaction. put() resolves only after the
+// fsync that covers its record, and a chunk is visible to has()/get() only once that fsync and its
+// index entry are done. Writing never waits for an fsync: an uploader streams at disk speed while
+// each fsync covers everything written during the one before it.
 //
 // Crash safety: a record is indexed only after it is on disk, and opening the store scans each
 // pack past its indexed end, re-indexes the records that hash-verify and truncates the torn tail.
@@ -38,6 +40,7 @@ interface Pending {
   size: number;
   flags: number;
   body: Uint8Array;
+  released?: () => void;
   done: (e?: Error) => void;
 }
 
@@ -46,6 +49,17 @@ interface OpenPack {
   fh: FileHandle;
   /** Where the next record goes: the end of the last batch written. */
   end: number;
+  /** Records written and not yet synced (or failed). */
+  unsynced: number;
+  /** No more writes (full, or its tail is uncertain): closed once `unsynced` reaches 0. */
+  retired: boolean;
+}
+
+/** A record that is in its pack (written), waiting for the fsync that makes it durable. */
+interface Written {
+  pack: OpenPack;
+  entry: IndexEntry;
+  put: Pending;
 }
 
 interface Reader {
@@ -66,8 +80,14 @@ export class PackChunkStore implements ChunkStore {
   #ready: Promise<void> | undefined;
   #lastPackId = 0;
   #current: OpenPack | undefined;
+  /** Puts waiting to be written. */
   #queue: Pending[] = [];
   #writer: Promise<void> | undefined;
+  /** Records written, in pack order, waiting for the syncer. */
+  #unsynced: Written[] = [];
+  #syncer: Promise<void> | undefined;
+  /** The last pack on disk may take more records only until this process opens a pack. */
+  #mayReuseLast = true;
   /** Puts whose record is written but not yet committed, so a concurrent put of the same chunk waits. */
   readonly #inFlight = new Map<string, Promise<PutResult>>();
   /** Read handles by pack, most recently used last; a handle closes once evicted and unused. */
@@ -169,7 +189,7 @@ export class PackChunkStore implements ChunkStore {
     if (known) return { created: false, storedSize: known.storedSize };
     const pending = this.#inFlight.get(hash);
     if (pending) return pending.then((r) => ({ created: false, storedSize: r.storedSize }));
-    const p = this.#append(key, data, options.zstd);
+    const p = this.#append(key, data, options);
     this.#inFlight.set(hash, p);
     try {
       return await p;
@@ -178,41 +198,44 @@ export class PackChunkStore implements ChunkStore {
     }
   }
 
-  async #append(hash: Buffer, data: Uint8Array, zstd: Uint8Array | undefined): Promise<PutResult> {
-    const { flags, body } = await encodeBody(data, this.#compressor, zstd);
+  async #append(hash: Buffer, data: Uint8Array, options: PutOptions): Promise<PutResult> {
+    const { flags, body } = await encodeBody(data, this.#compressor, options.zstd);
     await new Promise<void>((resolve, reject) => {
       if (this.#closed) throw new FerryError('INTERNAL', 'chunk store is closed');
-      this.#queue.push({ hash, size: data.length, flags, body, done: (e) => (e ? reject(e) : resolve()) });
-      this.#writer ??= this.#drain();
+      const done = (e?: Error) => (e ? reject(e) : resolve());
+      this.#queue.push({ hash, size: data.length, flags, body, released: options.released, done });
+      this.#writer ??= this.#write();
     });
     return { created: true, storedSize: body.length };
   }
 
-  /** Writes batches until the queue is empty; each batch is one writev, one fdatasync, one commit. */
-  async #drain(): Promise<void> {
+  /** The writer: appends each batch of queued puts with one writev, then hands them to the syncer. */
+  async #write(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue;
       this.#queue = [];
+      let pack: OpenPack | undefined;
       try {
-        await this.#commit(batch);
-        for (const p of batch) p.done();
+        pack = await this.#writablePack();
+        const entries = await this.#appendBatch(pack, batch);
+        for (const [i, put] of batch.entries()) this.#unsynced.push({ pack, entry: entries[i], put });
+        pack.unsynced += batch.length;
+        if (pack.end >= this.#packSize) this.#retire(pack);
+        this.#syncer ??= this.#sync();
       } catch (e) {
-        // The pack's tail is now uncertain (and after a failed fsync the page cache may lie):
-        // never append to it again. Recovery on the next open truncates or re-indexes the tail.
-        if (this.#current) {
-          this.#abandoned.add(this.#current.id);
-          await this.#current.fh.close().catch(() => undefined);
-          this.#current = undefined;
-        }
-        const err = e instanceof Error ? e : new Error(String(e));
-        for (const p of batch) p.done(err);
+        // The pack's tail is now uncertain: never append to it again. What was written before this
+        // batch is still synced; recovery on the next open truncates or re-indexes the tail.
+        if (pack) this.#abandon(pack);
+        for (const p of batch) p.done(asError(e));
+      } finally {
+        for (const p of batch) release(p);
       }
     }
     this.#writer = undefined;
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
-    const pack = await this.#writablePack();
+  /** Writes one batch of records at the pack's end; answers their index entries. */
+  async #appendBatch(pack: OpenPack, batch: Pending[]): Promise<IndexEntry[]> {
     const bufs: Uint8Array[] = [];
     const entries: IndexEntry[] = [];
     let pos = pack.end;
@@ -240,25 +263,71 @@ export class PackChunkStore implements ChunkStore {
       at += want;
       i += slice.length;
     }
-    await pack.fh.datasync();
-    this.#idx.add(entries, pack.id, pos);
+    // The syncer may have given up on this pack while the write ran (a failed fsync).
+    if (pack.retired && this.#abandoned.has(pack.id))
+      throw new FerryError('INTERNAL', 'the chunk pack failed while being written');
     pack.end = pos;
-    this.#batches++;
-    this.#records += batch.length;
-    if (pack.end >= this.#packSize) {
-      this.#current = undefined;
-      await pack.fh.close();
+    return entries;
+  }
+
+  /**
+   * The syncer: one fdatasync and one index transaction for everything written since the last
+   * round, then the puts resolve. Records of a pack whose fsync failed are refused, and so are the
+   * ones written to it after (after a failed fsync the page cache may lie; the pack is abandoned).
+   */
+  async #sync(): Promise<void> {
+    while (this.#unsynced.length > 0) {
+      const round = this.#unsynced;
+      this.#unsynced = [];
+      for (const pack of new Set(round.map((w) => w.pack))) {
+        const items = round.filter((w) => w.pack === pack);
+        try {
+          if (this.#abandoned.has(pack.id)) throw new FerryError('INTERNAL', 'the chunk pack failed');
+          await pack.fh.datasync();
+          const last = items[items.length - 1].entry;
+          this.#idx.add(
+            items.map((w) => w.entry),
+            pack.id,
+            last.pos + last.storedSize,
+          );
+          this.#batches++;
+          this.#records += items.length;
+          for (const w of items) w.put.done();
+        } catch (e) {
+          this.#abandon(pack);
+          for (const w of items) w.put.done(asError(e));
+        }
+        pack.unsynced -= items.length;
+        if (pack.retired && pack.unsynced === 0) await pack.fh.close().catch(() => undefined);
+      }
     }
+    this.#syncer = undefined;
+  }
+
+  /** No more writes to `pack`; its handle closes once nothing written to it waits for a sync. */
+  #retire(pack: OpenPack): void {
+    if (this.#current === pack) this.#current = undefined;
+    if (pack.retired) return;
+    pack.retired = true;
+    if (pack.unsynced === 0) void pack.fh.close().catch(() => undefined);
+  }
+
+  #abandon(pack: OpenPack): void {
+    this.#abandoned.add(pack.id);
+    this.#retire(pack);
   }
 
   async #writablePack(): Promise<OpenPack> {
     if (this.#current) return this.#current;
     const last = this.#lastPackId;
-    const lastEnd = last > 0 ? this.#idx.indexedEnd(last) : undefined;
-    if (last > 0 && lastEnd !== undefined && lastEnd < this.#packSize && !this.#abandoned.has(last)) {
+    const reuse = this.#mayReuseLast;
+    this.#mayReuseLast = false; // after this, the last pack is one this process retired
+    const lastEnd = reuse && last > 0 ? this.#idx.indexedEnd(last) : undefined;
+    if (lastEnd !== undefined && lastEnd < this.#packSize && !this.#abandoned.has(last)) {
       const fh = await open(join(this.#packsDir, packName(last)), 'r+');
       const size = (await fh.stat()).size;
-      if (size === lastEnd) return (this.#current = { id: last, fh, end: lastEnd });
+      if (size === lastEnd)
+        return (this.#current = { id: last, fh, end: lastEnd, unsynced: 0, retired: false });
       await fh.close(); // a tail past the index (an earlier failed batch): start a fresh pack
     }
     const id = last + 1;
@@ -268,7 +337,7 @@ export class PackChunkStore implements ChunkStore {
     await fsyncDir(this.#packsDir);
     this.#lastPackId = id;
     this.#idx.add([], id, PACK_HEADER_SIZE);
-    return (this.#current = { id, fh, end: PACK_HEADER_SIZE });
+    return (this.#current = { id, fh, end: PACK_HEADER_SIZE, unsynced: 0, retired: false });
   }
 
   async getStored(hash: string): Promise<{ zstd: boolean; body: Uint8Array }> {
@@ -355,12 +424,27 @@ export class PackChunkStore implements ChunkStore {
     this.#closed = true;
     if (!this.#ready) return;
     await this.#ready.catch(() => undefined);
-    while (this.#writer) await this.#writer;
-    await this.#current?.fh.close();
+    while (this.#writer ?? this.#syncer) await (this.#writer ?? this.#syncer);
+    const last = this.#current;
     this.#current = undefined;
+    await last?.fh.close();
     for (const r of this.#readers.values()) await r.fh.then((h) => h.close()).catch(() => undefined);
     this.#readers.clear();
     this.#index?.close();
     this.#compressor.close();
   }
 }
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** Lets go of a put's bytes once they are written (or failed): the caller may reuse or drop them. */
+function release(p: Pending): void {
+  p.body = EMPTY;
+  const r = p.released;
+  p.released = undefined;
+  r?.();
+}
+
+const EMPTY = new Uint8Array(0);
