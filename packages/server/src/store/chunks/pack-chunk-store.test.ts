@@ -230,16 +230,12 @@ test('PackChunkStore: a failed fsync fails its batch; the store goes on in a new
     await s.put(sha(first), first);
     // Fault injection: the next fdatasync fails, once (FileHandle's prototype, restored below). The
     // pack exists already, so that is the fsync of the next batch.
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
-    await probe.close();
-    const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
     let calls = 0;
-    proto.datasync = function (this: FileHandle) {
-      if (++calls === 1)
-        return Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      return real.call(this);
-    };
+    const restore = await hookDatasync(dir, (real) =>
+      ++calls === 1
+        ? Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))
+        : real(),
+    );
     const chunks: Buffer[] = [];
     const results: PromiseSettledResult<unknown>[] = [];
     const wave = async (n: number) => {
@@ -251,7 +247,7 @@ test('PackChunkStore: a failed fsync fails its batch; the store goes on in a new
       await wave(10); // its batch's fsync fails (a second batch of it, if any, goes to a new pack)
       await wave(10); // after the failure: a new pack
     } finally {
-      proto.datasync = real;
+      restore();
     }
     const failed = results.filter((r) => r.status === 'rejected').length;
     assert.ok(failed > 0, 'the batch whose fsync failed was refused');
@@ -281,17 +277,13 @@ test('PackChunkStore: a put that arrives while the last batch is being fsynced i
     await s.put(sha(first), first); // the pack is made (and fsynced) before the hook goes in
     let late: Promise<unknown> | undefined;
     // Hook: the first fdatasync from here on starts the second put and takes 50 ms more, so that the
-    // put is queued while the writer waits for that fsync.
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
-    await probe.close();
-    const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
-    proto.datasync = async function (this: FileHandle) {
-      await real.call(this);
+    // put is queued while the syncer waits for that fsync.
+    const restore = await hookDatasync(dir, async (real) => {
+      await real();
       if (late) return;
       late = s.put(sha(second), second);
       await new Promise((r) => setTimeout(r, 50));
-    };
+    });
     try {
       await s.put(sha(third), third);
       let timer: NodeJS.Timeout | undefined;
@@ -300,7 +292,7 @@ test('PackChunkStore: a put that arrives while the last batch is being fsynced i
       });
       await Promise.race([late, stuck]).finally(() => clearTimeout(timer));
     } finally {
-      proto.datasync = real;
+      restore();
     }
     for (const c of [first, second, third]) assert.deepEqual(Buffer.from(await s.get(sha(c))), c);
     await s.close();
