@@ -1,11 +1,12 @@
 // Foundation benchmark (issue 2): chunk + hash throughput on one core, upload of the 302 MiB mixed
 // corpus through POST /api/v1/files/upload with keep-alive, the server's peak RSS during it, and
-// rsync over loopback on the same corpus as the reference.
+// rsync over loopback on the same corpus as the reference. Also one upload stream into the pack
+// store, on this disk and with every fsync 20 ms slower.
 //
 //   npm exec -- node bench/foundation-bench.ts [--concurrency 8] [--client auto|curl|node]
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Chunker } from '../packages/core/src/fastcdc.ts';
+import { sha256Hex } from '../packages/server/src/store/chunks/chunk-codec.ts';
+import { PackChunkStore } from '../packages/server/src/store/chunks/pack-chunk-store.ts';
 import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
 import {
   fmt,
@@ -64,6 +67,51 @@ const chunkOnly = chunkThroughput(false);
 const chunkAndFile = chunkThroughput(true);
 // SHA-256 alone over the same bytes: this machine's ceiling for the two figures above.
 const shaOnly = throughput((data) => createHash('sha256').update(data).digest());
+
+/**
+ * One upload stream into the pack store: 64 MiB of 32 KiB chunks through the 512 KiB window a sync
+ * upload request keeps (a put counts until the store lets go of its bytes), every fdatasync made
+ * `slowMs` slower, as on a Raspberry Pi's SD card or a network volume. Seconds.
+ */
+async function storeStream(slowMs: number): Promise<number> {
+  const storeDir = await mkdtemp(join(tmpdir(), 'ferry-packs-'));
+  const probe = await open(join(storeDir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
+  await probe.close();
+  const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
+  proto.datasync = async function (this: FileHandle) {
+    await real.call(this);
+    await new Promise((r) => setTimeout(r, slowMs));
+  };
+  const store = new PackChunkStore(storeDir);
+  try {
+    const chunks = Array.from({ length: 2048 }, (_, i) => randomStream(32 * 1024, 1000 + i));
+    const t0 = performance.now();
+    let held = 0;
+    let wake: (() => void) | undefined;
+    const puts: Promise<unknown>[] = [];
+    for (const c of chunks) {
+      held += c.length;
+      let holding = true;
+      const release = () => {
+        if (!holding) return;
+        holding = false;
+        held -= c.length;
+        wake?.();
+      };
+      puts.push(store.put(sha256Hex(c), c, { verified: true, released: release }).finally(release));
+      while (held >= 512 * 1024) await new Promise<void>((r) => (wake = r));
+    }
+    await Promise.all(puts);
+    return (performance.now() - t0) / 1000;
+  } finally {
+    proto.datasync = real;
+    await store.close();
+    await rm(storeDir, { recursive: true, force: true });
+  }
+}
+const streamFast = await storeStream(0);
+const streamSlow = await storeStream(20);
 
 const dir = await mkdtemp(join(tmpdir(), 'ferry-corpus-'));
 const plan = corpusPlan();
@@ -202,6 +250,12 @@ printTable('Foundation benchmark (issue 2)', [
     `client (${useCurl ? 'curl' : 'node:http'}) ${fmt.s(clientCpu)}`,
   ],
   ['server peak RSS during upload', fmt.mib(peakRss), '≤ 120 MiB', `idle ${fmt.mib(idleRss)}`],
+  [
+    'one stream into the chunk store, 64 MiB',
+    fmt.s(streamFast),
+    '',
+    `${fmt.s(streamSlow)} with fsync +20 ms`,
+  ],
 ]);
 console.log(`server CPU by thread: ${serverThreads}`);
 if (load.load1 > load.cores)
@@ -220,6 +274,8 @@ const file = await writeResult('foundation', {
   serverIdleRssMiB: idleRss / MiB,
   serverCpuSeconds: serverCpu,
   serverCpuByThread: serverThreads,
+  storeStreamSeconds: streamFast,
+  storeStreamSlowFsyncSeconds: streamSlow,
   clientCpuSeconds: clientCpu,
   client: useCurl ? 'curl' : 'node:http',
   load1AtStart: load.load1,

@@ -17,8 +17,9 @@ import type { ChunkVisibility } from './chunk-visibility.ts';
  * copied out of their socket buffers, see `owned`): 512 KiB lets 4 KiB chunks go 128 at a time
  * while 32 KiB chunks, which pin a 64 KiB socket read each, stay near 8; bigger windows cost the
  * server 20–30 MiB of peak RSS on the 302 MiB sync for no time the machine's noise could show
- * (docs/decisions.md). Until session 9 a put held the window until its fsync, so every request
- * advanced one window per fsync round: 240 ms per 6.5 MiB batch of the 302 MiB sync.
+ * (docs/decisions.md). Until session 9 a put held the window until its fsync, so a lone request
+ * advanced one window per fsync round (64 MiB of 32 KiB chunks: 0.54 s, or 5.5 s with fsyncs 20 ms
+ * slower; 0.16 and 0.2 s now, bench/foundation-bench.ts).
  */
 const MAX_HELD_PUTS = 512;
 const MAX_HELD_BYTES = 512 * 1024;
