@@ -19,7 +19,7 @@ import { registerRemoteFileCommands } from './commands/remote-files-commands.ts'
 // V8 runs a full collection for every ~64 MB of Buffers allocated since the last one, however
 // little of the JavaScript heap there is to collect, and the ~1 GB of short-lived socket reads
 // and chunk copies of a 302 MiB sync set off 25 of them (16 with the flag: V8's helper threads
-// 1.00 → 0.74 s of CPU, docs/decisions.md).
+// 1.00 → 0.74 s of CPU, for a peak RSS some 7–10 MiB higher; docs/decisions.md).
 // The daemon, mostly idle, uses 2 MiB and one V8 worker thread instead of one per core (13 MiB
 // less). V8 reads flags only at start-up, so the process replaces itself (same pid, so signals
 // and supervisors see one process).
