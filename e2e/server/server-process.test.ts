@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -156,5 +156,37 @@ test('SIGTERM lets an in-flight upload finish, then closes the database cleanly'
     assert.equal(row.size, 1_000_000);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("ferry keeps V8's compiled code in the user's cache dir, the re-executed server too; NODE_DISABLE_COMPILE_CACHE=1 turns it off", async () => {
+  const home = await mkdtemp(join(tmpdir(), 'ferry-cache-'));
+  const noCacheEnv = { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined };
+  const entries = async (dir: string) =>
+    (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
+  try {
+    const version = join(home, 'version');
+    assert.equal(run(['--version'], { ...noCacheEnv, XDG_CACHE_HOME: version }).status, 0);
+    const cache = join(version, 'ferry', 'compile-cache');
+    assert.equal((await stat(cache)).mode & 0o777, 0o700);
+    const afterVersion = await entries(cache);
+    assert.ok(afterVersion > 0, 'ferry --version left compiled code behind');
+
+    // The server re-executes itself with its V8 flags: what it compiles after that is cached too.
+    const served = join(home, 'served');
+    const server = await startServer(join(home, 'data'), { ...noCacheEnv, XDG_CACHE_HOME: served });
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    assert.ok(
+      (await entries(join(served, 'ferry', 'compile-cache'))) > afterVersion,
+      'the server cached the modules it loaded after re-executing itself',
+    );
+
+    const off = join(home, 'off');
+    const r = run(['--version'], { ...noCacheEnv, XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(r.status, 0);
+    await assert.rejects(stat(join(off, 'ferry')), { code: 'ENOENT' });
+  } finally {
+    await rm(home, { recursive: true, force: true });
   }
 });

@@ -4,8 +4,9 @@
 // the types), so an edit is never shadowed by a stale build. When this shim is started by an older
 // Node, it re-runs itself on the Node 24 binary the `node@24` dev dependency installed.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import module, { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,12 +37,32 @@ function entry() {
   return join(cli, 'src', 'main.ts');
 }
 
+/**
+ * V8's compiled code for the bundle and its dependencies, kept between runs (node:module's compile
+ * cache), so that a start compiles nothing it compiled before. In the user's own cache directory:
+ * Node's default, a shared folder under the system's temp dir, would let another local user plant
+ * code. Set through NODE_COMPILE_CACHE so that the server and the daemon, which re-execute
+ * themselves with their V8 flags, keep it; NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+ */
+function enableCompileCache() {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE || typeof module.enableCompileCache !== 'function') return;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const dir = (process.env.NODE_COMPILE_CACHE ||= join(base, 'ferry', 'compile-cache'));
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    module.enableCompileCache(dir);
+  } catch {
+    delete process.env.NODE_COMPILE_CACHE; // a read-only home: run without it
+  }
+}
+
 const main = entry();
 const [major] = process.versions.node.split('.').map(Number);
 if (major >= 24) {
   // main.ts re-executes the server and the daemon with their V8 flags from argv[1]: point it at
   // the entry chosen here, so the re-executed process does not walk the sources again.
   process.argv[1] = main;
+  enableCompileCache();
   await import(main);
 } else {
   const require = createRequire(import.meta.url);
