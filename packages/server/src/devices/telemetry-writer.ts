@@ -1,8 +1,9 @@
-// Where group-committed sync events are written. With SQLite on a file, a worker thread owns its own
-// connection to the same database and runs each batch's transaction there: node:sqlite is
-// synchronous, so a commit on the main thread (the fsync, a WAL checkpoint, the page reads of a
-// batch) would stall every HTTP request meanwhile. With PostgreSQL (asynchronous already) or an
-// in-memory SQLite database (which another connection cannot open) batches run in-process.
+// Where group-committed sync events are written. With SQLite on a file under load, a worker thread
+// owns its own connection to the same database and runs each batch's transaction there: node:sqlite
+// is synchronous, so a big batch's commit on the main thread (a WAL checkpoint, the page reads of a
+// batch) would stall every HTTP request meanwhile. Until the first big batch (WORKER_FROM), and
+// always with PostgreSQL (asynchronous already) or an in-memory SQLite database (which another
+// connection cannot open), batches run in-process.
 //
 // Why the same file and not a separate telemetry.db: device_sync_state references devices, the
 // batch updates devices.consecutive_failures (where it changed) in the same transaction as the
@@ -162,25 +163,36 @@ export class WorkerTelemetryWriter implements TelemetryWriter {
 }
 
 /**
- * The writer for a MetaStore: a worker thread for SQLite on a file, else in-process. The database
- * file is asked of SQLite itself (PRAGMA database_list) at the first batch.
+ * Batches of at least this many events start the writer thread (a SQLite file only). Below it
+ * the ingest queue is keeping up with batches of a few events, which commit in about a millisecond
+ * on the main thread (the fsync waits on the thread pool), and the thread's own V8 heap and SQLite
+ * page cache would cost a home server 9–12 MiB of RSS for nothing (docs/decisions.md). Events
+ * arriving faster than that pile up while a batch commits, so the batches grow past it soon after.
  */
-export function telemetryWriterFor(meta: MetaStore): TelemetryWriter {
+export const WORKER_FROM = 64;
+
+/**
+ * The writer for a MetaStore. For SQLite on a file: in-process until a batch of WORKER_FROM
+ * events arrives, then a worker thread for good (its database file is asked of SQLite itself,
+ * PRAGMA database_list). In-process always for PostgreSQL and in-memory SQLite. The ingest queue
+ * commits one batch at a time, so the switch never reorders batches.
+ */
+export function telemetryWriterFor(meta: MetaStore, o: { workerFrom?: number } = {}): TelemetryWriter {
   const driver = (meta as { driver?: SqlDriver & { durable?: boolean } }).driver;
   if (driver?.dialect !== 'sqlite') return new InlineTelemetryWriter(meta);
+  const workerFrom = o.workerFrom ?? WORKER_FROM;
+  const inline = new InlineTelemetryWriter(meta);
   let writer: Promise<TelemetryWriter> | undefined;
-  const get = () =>
+  const worker = () =>
     (writer ??= driver.all<{ name: string; file: string }>('PRAGMA database_list').then((rows) => {
       const file = rows.find((r) => r.name === 'main')?.file;
       // The writer thread commits as durably as the main connection does.
-      return file
-        ? new WorkerTelemetryWriter({ path: file, durable: driver.durable !== false })
-        : new InlineTelemetryWriter(meta);
+      return file ? new WorkerTelemetryWriter({ path: file, durable: driver.durable !== false }) : inline;
     }));
   return {
     maxBatch: WORKER_MAX_BATCH, // in-memory databases (tests) get the same, in-process
-    record: async (batch) => (await get()).record(batch),
-    prune: async (olderThan, limit) => (await get()).prune(olderThan, limit),
+    record: async (batch) => (writer || batch.length >= workerFrom ? await worker() : inline).record(batch),
+    prune: async (olderThan, limit) => (writer ? await writer : inline).prune(olderThan, limit),
     heapBytes: async () => (writer ? (await writer).heapBytes?.() : undefined),
     close: async () => {
       if (writer) await (await writer).close();

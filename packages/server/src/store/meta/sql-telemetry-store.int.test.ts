@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openMetaStore, type SqlMetaStore } from './sql-meta-store.ts';
 import type { BatchOutcome, SyncEventRecord, SyncStatus } from './sql-telemetry-store.ts';
-import { WorkerTelemetryWriter } from '../../devices/telemetry-writer.ts';
+import { WorkerTelemetryWriter, telemetryWriterFor } from '../../devices/telemetry-writer.ts';
 import { SyncEventBatch } from '../../devices/packed-events.ts';
 import { PG_SKIP, createTestDatabase } from '../../testing/pg-test-db.ts';
 import { DatabaseSync } from 'node:sqlite';
@@ -342,6 +342,32 @@ void describe('migration 0005 (event chains) on SQLite', () => {
       await meta.close();
       assert.deepEqual(upgrades, []);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+void describe('telemetryWriterFor (SQLite file)', () => {
+  void it('writes small batches in-process, starts the writer thread at the first big batch and keeps it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-telemetry-writer-'));
+    const meta = await openMetaStore(join(dir, 'ferry.db'));
+    const writer = telemetryWriterFor(meta, { workerFrom: 10 });
+    try {
+      await meta.users.create({ id: 'u', username: 'u', passwordHash: 'x', role: 'user' });
+      await meta.devices.create({ id: 'w', userId: 'u', name: 'w', kind: 'desktop' });
+      const batch = (from: number, n: number) =>
+        SyncEventBatch.of(Array.from({ length: n }, (_, i) => ev('w', T0 + from + i, 'ok')));
+      await writer.record(batch(0, 3));
+      assert.equal(await writer.heapBytes!(), undefined, 'no writer thread for a batch of 3');
+      await writer.record(batch(100, 10));
+      const heap = (await writer.heapBytes!()) ?? 0;
+      assert.ok(heap > 1 << 20, `the writer thread runs once a batch reaches 10 (its heap: ${heap} bytes)`);
+      await writer.record(batch(200, 1)); // to the thread now, small as it is
+      const history = await meta.telemetry.history('w', { limit: 100 });
+      assert.equal(history.length, 14, 'every event of the three batches is stored');
+    } finally {
+      await writer.close();
+      await meta.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
