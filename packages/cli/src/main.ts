@@ -1,5 +1,6 @@
 // The `ferry` command line: one program for the server, the sync client and administration.
 
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { registerServerCommand } from './commands/server-command.ts';
 import { registerLoginCommand } from './commands/login-command.ts';
@@ -54,6 +55,12 @@ if (
     { ...MALLOC_ENV, ...process.env },
   );
 }
+
+// Every other command counts Buffers toward V8's global heap limit too (the flag the server starts
+// with, above), set at run time since they do not re-execute themselves: A's `ferry sync` of the
+// 302 MiB corpus ran 11–14 full collections without it and 2 with it, for 0.2–0.4 s less CPU.
+if (!process.execArgv.includes('--external-memory-accounted-in-global-limit'))
+  setFlagsFromString('--external-memory-accounted-in-global-limit');
 
 // Device commands: file work goes through libuv's thread pool (4 threads by default). A scan of
 // thousands of small files is a queue of open/read/close calls, and a download of thousands is a
