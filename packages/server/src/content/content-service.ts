@@ -7,6 +7,7 @@ import { Chunker, DEFAULT_CHUNKER } from '@ferry/core/fastcdc';
 import { FerryError } from '@ferry/core/errors';
 import { sha256Hex } from '../store/chunks/chunk-codec.ts';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
+import { PutWindow } from '../store/chunks/put-window.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord, ChunkRef, Manifest } from '../store/meta/types.ts';
 import { packChunkRefs } from '../store/meta/sql-content-store.ts';
@@ -54,20 +55,12 @@ export class ContentService {
     let failure: unknown;
     let size = 0;
     let newStoredBytes = 0;
-    let held = 0; // puts whose bytes the store still holds
-    let wake: (() => void) | undefined;
+    const window = new PutWindow({ maxPuts: PUTS_HELD });
 
     const store = (data: Uint8Array) => {
       const hash = sha256Hex(data);
       refs.push({ hash, size: data.length });
-      held++;
-      let holding = true;
-      const release = () => {
-        if (!holding) return;
-        holding = false;
-        held--;
-        wake?.();
-      };
+      const release = window.take(data.length);
       const p = this.#chunks.put(hash, data, { verified: true, released: release }).then(
         (r) => {
           records.push({ hash, size: data.length, storedSize: r.storedSize });
@@ -91,8 +84,7 @@ export class ContentService {
       fileHash.update(piece);
       for (const c of chunker.push(piece)) {
         store(c);
-        while (held >= PUTS_HELD) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+        await window.room();
       }
       if (failure) throw failure;
     }

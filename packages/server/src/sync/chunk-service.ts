@@ -6,6 +6,7 @@ import { FerryError, NotFoundError } from '@ferry/core/errors';
 import { looksIncompressible } from '@ferry/core/entropy';
 import { ChunkCompressor, decompressChunk } from '@ferry/core/chunk-compressor';
 import type { ChunkStore } from '../store/chunks/chunk-store.ts';
+import { PutWindow } from '../store/chunks/put-window.ts';
 import type { MetaStore } from '../store/meta/meta-store.ts';
 import type { ChunkRecord } from '../store/meta/types.ts';
 import { FLAG_ZSTD, MAX_FRAME_BYTES, frameHeader, readFrames } from './chunk-frames.ts';
@@ -72,9 +73,7 @@ export class ChunkService {
     let stored = 0;
     let received = 0;
     let index = 0;
-    let held = 0;
-    let heldBytes = 0;
-    let wake: (() => void) | undefined;
+    const window = new PutWindow({ maxPuts: MAX_HELD_PUTS, maxBytes: MAX_HELD_BYTES });
     const flush = async () => {
       if (records.length === 0) return;
       const batch = records;
@@ -95,16 +94,7 @@ export class ChunkService {
         const { kept, cost } = owned(zstd ?? frame.payload);
         const data = zstd ? inflate(zstd, frame.hash, at) : kept;
         const size = data.length; // not `data` itself: a decompressed chunk is not kept till the fsync
-        held++;
-        heldBytes += cost;
-        let holding = true;
-        const release = () => {
-          if (!holding) return;
-          holding = false;
-          held--;
-          heldBytes -= cost;
-          wake?.();
-        };
+        const release = window.take(cost);
         // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
         const p = this.#chunks
           .put(frame.hash, data, { zstd: zstd ? kept : undefined, released: release })
@@ -129,9 +119,7 @@ export class ChunkService {
           inFlight.delete(p);
           release();
         });
-        while (held >= MAX_HELD_PUTS || heldBytes >= MAX_HELD_BYTES)
-          await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
+        await window.room();
         if (failure) break;
         if (records.length >= RECORD_EVERY) await flush();
       }
