@@ -159,28 +159,23 @@ test('SIGTERM lets an in-flight upload finish, then closes the database cleanly'
   }
 });
 
-test("ferry keeps V8's compiled code in the user's cache dir, the re-executed server too; NODE_DISABLE_COMPILE_CACHE=1 turns it off", async () => {
+test("short commands keep V8's compiled code in the user's cache dir, the server does not; NODE_DISABLE_COMPILE_CACHE=1 turns it off", async () => {
   const home = await mkdtemp(join(tmpdir(), 'ferry-cache-'));
   const noCacheEnv = { NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined };
-  const entries = async (dir: string) =>
-    (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).length;
   try {
     const version = join(home, 'version');
     assert.equal(run(['--version'], { ...noCacheEnv, XDG_CACHE_HOME: version }).status, 0);
     const cache = join(version, 'ferry', 'compile-cache');
     assert.equal((await stat(cache)).mode & 0o777, 0o700);
-    const afterVersion = await entries(cache);
-    assert.ok(afterVersion > 0, 'ferry --version left compiled code behind');
+    const files = (await readdir(cache, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+    assert.ok(files.length > 0, 'ferry --version left compiled code behind');
 
-    // The server re-executes itself with its V8 flags: what it compiles after that is cached too.
+    // The server runs for days: its memory matters more than its start-up.
     const served = join(home, 'served');
     const server = await startServer(join(home, 'data'), { ...noCacheEnv, XDG_CACHE_HOME: served });
     server.child.kill('SIGTERM');
     await new Promise((r) => server.child.once('exit', r));
-    assert.ok(
-      (await entries(join(served, 'ferry', 'compile-cache'))) > afterVersion,
-      'the server cached the modules it loaded after re-executing itself',
-    );
+    await assert.rejects(stat(join(served, 'ferry')), { code: 'ENOENT' });
 
     const off = join(home, 'off');
     const r = run(['--version'], { ...noCacheEnv, XDG_CACHE_HOME: off, NODE_DISABLE_COMPILE_CACHE: '1' });
