@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangesAnswer, FeedChange, SyncApi } from '../api/sync-api.ts';
 import { newSyncRoot, startLiveServer, type LiveServer } from '../testing/live-server.ts';
@@ -110,4 +110,34 @@ void test('with another writer in between, nothing is applied and the pull bring
   );
   assert.deepEqual(rows(db), (await pulledFresh(client.sync, space.id)).rows);
   assert.equal(db.getMeta('cursor'), String(next.headSeq));
+});
+
+void test('a change another device commits while a pass runs is pulled and applied by that same pass', async () => {
+  const { client } = live;
+  const { dir } = await newSyncRoot(live, 'pass-pulls-late');
+  const api = client.sync;
+  const commit = api.commit.bind(api);
+  let injected = false;
+  // Right after the pass's own commit, another writer adds a folder: the pass's closing pull sees
+  // it, so the pass goes another round instead of ending, and creates it here.
+  api.commit = async (...args: Parameters<SyncApi['commit']>) => {
+    const answer = await commit(...args);
+    if (!injected) {
+      injected = true;
+      await commit(args[0], [{ opId: 'late-writer-1', path: '/late', kind: 'dir', baseVersionId: null }]);
+    }
+    return answer;
+  };
+  const engine = new SyncEngine({ root: dir, client });
+  try {
+    await writeFile(join(dir, 'mine.txt'), 'mine');
+    const report = await engine.sync();
+    assert.equal(report.status, 'ok', report.message);
+    assert.ok(injected);
+    assert.equal((await stat(join(dir, 'late'))).isDirectory(), true, 'the late folder is here');
+    assert.equal(report.rounds, 2, 'one round for our change, one for theirs');
+  } finally {
+    api.commit = commit;
+    engine.close();
+  }
 });

@@ -156,8 +156,10 @@ export class SyncEngine {
     try {
       release = await acquireRootLock(this.root);
       await this.#cleanTmp();
+      let pulledAhead = false; // the round before ended with a pull that brought changes
       for (; rounds < MAX_ROUNDS; rounds++) {
-        await timed('pull', () => pullRemote(ctx.api, this.db, this.spaceId, { signal }));
+        if (!pulledAhead) await timed('pull', () => pullRemote(ctx.api, this.db, this.spaceId, { signal }));
+        pulledAhead = false;
         // Chunks of the files the scan reads go up while it reads (see ScanUploader).
         const early = new ScanUploader(ctx.api, {
           limiter: ctx.up,
@@ -186,8 +188,26 @@ export class SyncEngine {
         }
         const remoteOps = p.ops.filter((op) => op.type === 'upload' || op.type === 'deleteRemote');
         const localOps = p.ops.filter((op) => op.type !== 'upload' && op.type !== 'deleteRemote');
+        const before = { deferred: stats.deferred, conflicts: stats.conflicts, errors: stats.errors.length };
         await timed('local', () => executeLocalOps(ctx, localOps, local, synced));
         await timed('remote', () => executeRemoteOps(ctx, remoteOps, early.stored));
+        // A round that did everything it planned (nothing deferred, no conflict, no error) left the
+        // synced tree equal to the local one it scanned and, when the pull brings nothing new, to
+        // the remote one: the plan of another round would be empty, so the pull stands in for it
+        // and its scan of the whole tree (5,000 files: ~130 ms). Anything else gets a full round.
+        const clean =
+          stats.deferred === before.deferred &&
+          stats.conflicts === before.conflicts &&
+          stats.errors.length === before.errors;
+        if (clean) {
+          const pulled = await timed('pull', () => pullRemote(ctx.api, this.db, this.spaceId, { signal }));
+          if (pulled.changes === 0) {
+            rounds++;
+            status = stats.errors.length ? 'failed' : 'ok';
+            break;
+          }
+          pulledAhead = true;
+        }
       }
     } catch (e) {
       status = isOffline(e)
