@@ -6,7 +6,7 @@
 //   npm exec -- node bench/foundation-bench.ts [--concurrency 8] [--client auto|curl|node]
 
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,8 @@ import { parseArgs } from 'node:util';
 import { Chunker } from '../packages/core/src/fastcdc.ts';
 import { sha256Hex } from '../packages/server/src/store/chunks/chunk-codec.ts';
 import { PackChunkStore } from '../packages/server/src/store/chunks/pack-chunk-store.ts';
+import { PutWindow } from '../packages/server/src/store/chunks/put-window.ts';
+import { hookDatasync } from '../packages/server/src/testing/datasync-hook.ts';
 import { corpusPlan, randomStream, writeCorpus } from './corpus.ts';
 import {
   fmt,
@@ -75,37 +77,26 @@ const shaOnly = throughput((data) => createHash('sha256').update(data).digest())
  */
 async function storeStream(slowMs: number): Promise<number> {
   const storeDir = await mkdtemp(join(tmpdir(), 'ferry-packs-'));
-  const probe = await open(join(storeDir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
-  await probe.close();
-  const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
-  proto.datasync = async function (this: FileHandle) {
-    await real.call(this);
+  const restore = await hookDatasync(storeDir, async (real) => {
+    await real();
     await new Promise((r) => setTimeout(r, slowMs));
-  };
+  });
   const store = new PackChunkStore(storeDir);
   try {
     const chunks = Array.from({ length: 2048 }, (_, i) => randomStream(32 * 1024, 1000 + i));
     const t0 = performance.now();
-    let held = 0;
-    let wake: (() => void) | undefined;
+    const window = new PutWindow({ maxPuts: Number.POSITIVE_INFINITY, maxBytes: 512 * 1024 });
     const puts: Promise<unknown>[] = [];
     for (const c of chunks) {
-      held += c.length;
-      let holding = true;
-      const release = () => {
-        if (!holding) return;
-        holding = false;
-        held -= c.length;
-        wake?.();
-      };
-      puts.push(store.put(sha256Hex(c), c, { verified: true, released: release }).finally(release));
-      while (held >= 512 * 1024) await new Promise<void>((r) => (wake = r));
+      puts.push(
+        window.hold(c.length, (released) => store.put(sha256Hex(c), c, { verified: true, released })),
+      );
+      await window.room();
     }
     await Promise.all(puts);
     return (performance.now() - t0) / 1000;
   } finally {
-    proto.datasync = real;
+    restore();
     await store.close();
     await rm(storeDir, { recursive: true, force: true });
   }
@@ -119,9 +110,7 @@ const totalBytes = plan.reduce((n, f) => n + f.size, 0);
 await writeCorpus(dir, plan);
 
 const load = await machineLoad();
-const server = await startChildServer(
-  process.env.BENCH_SERVER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS } : {},
-);
+const server = await startChildServer();
 let uploadSeconds: number;
 let peakRss: number;
 let serverCpu: number;

@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -33,9 +33,13 @@ export async function readRss(pid: number, field: 'VmHWM' | 'VmRSS' = 'VmHWM'): 
 
 /** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
 export async function readCpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return cpuOf(await readFile(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a /proc stat line, in seconds (clock ticks, USER_HZ = 100). */
+function cpuOf(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**
@@ -43,14 +47,12 @@ export async function readCpuSeconds(pid: number): Promise<number> {
  * part of a process's CPU its event loop spent. Threads are grouped by name (`comm`).
  */
 export async function readThreadCpu(pid: number): Promise<Map<string, number>> {
-  const { readdir } = await import('node:fs/promises');
   const byName = new Map<string, number>();
   for (const tid of await readdir(`/proc/${pid}/task`)) {
     const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
     if (!stat) continue;
     const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    byName.set(name, (byName.get(name) ?? 0) + cpuOf(stat));
   }
   return byName;
 }
@@ -71,19 +73,38 @@ export async function machineLoad(): Promise<{ load1: number; cores: number }> {
   return { load1: loadavg()[0], cores: availableParallelism() };
 }
 
+/**
+ * Node flags for a bench's server from BENCH_SERVER_NODE_ARGS, placed before the script: also the
+ * ones NODE_OPTIONS refuses (--trace-gc, V8 tuning). BENCH_SERVER_NODE_OPTIONS still goes through
+ * NODE_OPTIONS.
+ */
+export function serverNodeArgs(): string[] {
+  return process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+}
+
 export async function startChildServer(env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FERRY_')));
-  // BENCH_SERVER_NODE_ARGS: node flags NODE_OPTIONS refuses (--trace-gc, V8 tuning), before the script.
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, FERRY, 'server', '--port', '0', '--data', dataDir], {
-    env: { ...clean, FERRY_LOG_LEVEL: 'warn', FERRY_ADMIN_PASSWORD: 'bench-password', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...serverNodeArgs(), FERRY, 'server', '--port', '0', '--data', dataDir],
+    {
+      env: {
+        ...clean,
+        ...(process.env.BENCH_SERVER_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_SERVER_NODE_OPTIONS }
+          : {}),
+        FERRY_LOG_LEVEL: 'warn',
+        FERRY_ADMIN_PASSWORD: 'bench-password',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (d) => {
-      // BENCH_SERVER_LOG=FILE keeps the server's stdout (say, of --trace-gc in BENCH_SERVER_NODE_OPTIONS).
+      // BENCH_SERVER_LOG=FILE keeps the server's stdout (say, of --trace-gc in BENCH_SERVER_NODE_ARGS).
       if (process.env.BENCH_SERVER_LOG) appendFileSync(process.env.BENCH_SERVER_LOG, d);
       out += d;
       const m = /Ferry is listening on (http:\/\/[\d.:]+)/.exec(out);

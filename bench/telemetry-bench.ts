@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { openMetaStore } from '../packages/server/src/store/meta/sql-meta-store.ts';
 import { hashPassword } from '../packages/server/src/auth/passwords.ts';
 import { DatabaseSync } from 'node:sqlite';
-import { ROOT, printTable, readCpuSeconds, readRss, writeResult } from './lib.ts';
+import { ROOT, printTable, readCpuSeconds, readRss, serverNodeArgs, writeResult } from './lib.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -190,20 +190,24 @@ function startServer(dataDir: string): Promise<{ url: string; pid: number; stop:
     ROOT,
     args.from === 'sources' ? 'packages/cli/src/main.ts' : 'packages/cli/dist/ferry.mjs',
   );
-  const child = spawn(process.execPath, [main, 'server', '--port', '0', '--data', dataDir], {
-    env: {
-      ...process.env,
-      // BENCH_SERVER_NODE_OPTIONS: flags for the server's Node (e.g. --max-old-space-size=128).
-      NODE_OPTIONS: [
-        process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
-        process.env.BENCH_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF}` : '',
-      ].join(' '),
-      FERRY_HOST: '127.0.0.1',
-      FERRY_LOG_LEVEL: 'warn',
-      FERRY_ADMIN_PASSWORD: ADMIN.password,
+  const child = spawn(
+    process.execPath,
+    [...serverNodeArgs(), main, 'server', '--port', '0', '--data', dataDir],
+    {
+      env: {
+        ...process.env,
+        // BENCH_SERVER_NODE_OPTIONS: flags for the server's Node (e.g. --max-old-space-size=128).
+        NODE_OPTIONS: [
+          process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+          process.env.BENCH_PROF ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROF}` : '',
+        ].join(' '),
+        FERRY_HOST: '127.0.0.1',
+        FERRY_LOG_LEVEL: 'warn',
+        FERRY_ADMIN_PASSWORD: ADMIN.password,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  );
   return childUrl(child);
 }
 

@@ -59,8 +59,7 @@ if (
 // Every other command counts Buffers toward V8's global heap limit too (the flag the server starts
 // with, above), set at run time since they do not re-execute themselves: A's `ferry sync` of the
 // 302 MiB corpus ran 11–14 full collections without it and 2 with it, for 0.2–0.4 s less CPU.
-if (!process.execArgv.includes('--external-memory-accounted-in-global-limit'))
-  setFlagsFromString('--external-memory-accounted-in-global-limit');
+setFlagsFromString('--external-memory-accounted-in-global-limit');
 
 // Device commands: file work goes through libuv's thread pool (4 threads by default). A scan of
 // thousands of small files is a queue of open/read/close calls, and a download of thousands is a

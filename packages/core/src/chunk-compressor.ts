@@ -18,17 +18,21 @@ const DEFAULT_OUTPUT = 160 * 1024;
  * each take a thread-pool round trip. Throws RangeError past `maxBytes` (a decompression bomb).
  * The output buffer is sized by `expectedSize` (the chunk's size, when the caller knows it), else
  * by the size the frame declares: with neither, every chunk costs a 160 KiB buffer, which a 32 KiB
- * chunk then keeps alive, and whose churn (~750 MB for the 302 MiB bench corpus) set off V8's
- * full collections for external memory.
+ * chunk then keeps alive, and whose churn (by estimate ~4,700 frames × 160 KiB ≈ 750 MB for the
+ * 302 MiB bench corpus) set off V8's full collections for external memory.
  */
 export function decompressChunk(frame: Uint8Array, maxBytes = 1024 * 1024, expectedSize?: number): Buffer {
-  // The size the frame declares is the sender's word: it may size the buffer down, never up past
-  // the default (a few bytes claiming a megabyte must not cost a megabyte).
-  const declared = frameContentSize(frame);
-  const size = expectedSize ?? (declared !== undefined && declared < DEFAULT_OUTPUT ? declared : undefined);
+  // The size the frame declares is the sender's word (a few bytes claiming a megabyte must not
+  // cost a megabyte): see trusted().
+  const size = expectedSize ?? trusted(frameContentSize(frame));
   // One byte more than expected, so that a full buffer does not make zlib allocate another one.
   const chunkSize = size === undefined ? DEFAULT_OUTPUT : Math.max(64, Math.min(size, maxBytes) + 1);
   return zstdDecompressSync(frame, { chunkSize, maxOutputLength: maxBytes });
+}
+
+/** A declared size below the default, else none: the header may shrink the buffer, never grow it. */
+function trusted(declared: number | undefined): number | undefined {
+  return declared !== undefined && declared < DEFAULT_OUTPUT ? declared : undefined;
 }
 
 const ZSTD_MAGIC = 0xfd2fb528;
@@ -72,7 +76,7 @@ class Lane {
     if (this.#stream) return this.#stream;
     const s = createZstdCompress({
       params: { [constants.ZSTD_c_compressionLevel]: 1 },
-      chunkSize: 160 * 1024, // one output piece for any chunk up to 128 KiB
+      chunkSize: DEFAULT_OUTPUT, // one output piece for any chunk
       flush: constants.ZSTD_e_end, // each write is one whole frame
     });
     s.on('data', (d: Buffer) => this.#out.push(d));

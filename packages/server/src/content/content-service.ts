@@ -60,21 +60,19 @@ export class ContentService {
     const store = (data: Uint8Array) => {
       const hash = sha256Hex(data);
       refs.push({ hash, size: data.length });
-      const release = window.take(data.length);
-      const p = this.#chunks.put(hash, data, { verified: true, released: release }).then(
-        (r) => {
-          records.push({ hash, size: data.length, storedSize: r.storedSize });
-          if (r.created) newStoredBytes += r.storedSize;
-        },
-        (e: unknown) => {
-          failure ??= e;
-        },
-      );
+      const p = window
+        .hold(data.length, (released) => this.#chunks.put(hash, data, { verified: true, released }))
+        .then(
+          (r) => {
+            records.push({ hash, size: data.length, storedSize: r.storedSize });
+            if (r.created) newStoredBytes += r.storedSize;
+          },
+          (e: unknown) => {
+            failure ??= e;
+          },
+        );
       inFlight.add(p);
-      void p.finally(() => {
-        inFlight.delete(p);
-        release();
-      });
+      void p.finally(() => inFlight.delete(p));
     };
 
     for await (const piece of body) {

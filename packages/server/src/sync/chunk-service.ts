@@ -18,9 +18,8 @@ import type { ChunkVisibility } from './chunk-visibility.ts';
  * copied out of their socket buffers, see `owned`): 512 KiB lets 4 KiB chunks go 128 at a time
  * while 32 KiB chunks, which pin a 64 KiB socket read each, stay near 8; bigger windows cost the
  * server 20–30 MiB of peak RSS on the 302 MiB sync for no time the machine's noise could show
- * (docs/decisions.md). Until session 9 a put held the window until its fsync, so a lone request
- * advanced one window per fsync round (64 MiB of 32 KiB chunks: 0.54 s, or 5.5 s with fsyncs 20 ms
- * slower; 0.16 and 0.2 s now, bench/foundation-bench.ts).
+ * (docs/decisions.md). A put that held the window until its fsync made a lone request advance one
+ * window per fsync round (docs/decisions.md, "Writing and syncing are two loops").
  */
 const MAX_HELD_PUTS = 512;
 const MAX_HELD_BYTES = 512 * 1024;
@@ -94,10 +93,11 @@ export class ChunkService {
         const { kept, cost } = owned(zstd ?? frame.payload);
         const data = zstd ? inflate(zstd, frame.hash, at) : kept;
         const size = data.length; // not `data` itself: a decompressed chunk is not kept till the fsync
-        const release = window.take(cost);
         // The store verifies the hash (of the decompressed bytes) and keeps the client's zstd frame.
-        const p = this.#chunks
-          .put(frame.hash, data, { zstd: zstd ? kept : undefined, released: release })
+        const p = window
+          .hold(cost, (released) =>
+            this.#chunks.put(frame.hash, data, { zstd: zstd ? kept : undefined, released }),
+          )
           .then(
             (r) => {
               received++;
@@ -115,10 +115,7 @@ export class ChunkService {
             },
           );
         inFlight.add(p);
-        void p.finally(() => {
-          inFlight.delete(p);
-          release();
-        });
+        void p.finally(() => inFlight.delete(p));
         await window.room();
         if (failure) break;
         if (records.length >= RECORD_EVERY) await flush();

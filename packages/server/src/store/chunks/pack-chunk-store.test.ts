@@ -3,24 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appendFile,
-  mkdtemp,
-  open,
-  type FileHandle,
-  readFile,
-  readdir,
-  rm,
-  stat,
-  truncate,
-  writeFile,
-} from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { constants, zstdCompressSync } from 'node:zlib';
 import { join } from 'node:path';
 import { PackChunkStore } from './pack-chunk-store.ts';
 import { RECORD_HEADER_SIZE, writeRecordHeader } from './pack-format.ts';
+import { hookDatasync } from '../../testing/datasync-hook.ts';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -299,19 +289,11 @@ test('PackChunkStore: a put that arrives while the last batch is being fsynced i
   });
 });
 
-/** Replaces FileHandle.prototype.datasync until the returned restore() (fault injection). */
-async function hookDatasync(
-  dir: string,
-  hook: (real: () => Promise<void>) => Promise<void>,
-): Promise<() => void> {
-  const probe = await open(join(dir, 'probe'), 'w');
-  const proto = Object.getPrototypeOf(probe) as { datasync(this: FileHandle): Promise<void> };
-  await probe.close();
-  const real = proto.datasync; // eslint-disable-line @typescript-eslint/unbound-method
-  proto.datasync = function (this: FileHandle) {
-    return hook(() => real.call(this));
-  };
-  return () => (proto.datasync = real);
+/** A promise that stays pending until open() is called. */
+function gate(): { shut: Promise<void>; open: () => void } {
+  let open = (): void => undefined;
+  const shut = new Promise<void>((resolve) => (open = resolve));
+  return { shut, open };
 }
 
 async function until(what: string, ok: () => boolean): Promise<void> {
@@ -324,10 +306,9 @@ test('PackChunkStore: writing does not wait for an fsync; a put lets go of its b
     const s = new PackChunkStore(dir);
     const first = randomBytes(3000);
     await s.put(sha(first), first); // the pack exists before the hook goes in
-    let open_ = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (open_ = resolve));
+    const fsyncs = gate();
     const restore = await hookDatasync(dir, async (real) => {
-      await gate;
+      await fsyncs.shut;
       await real();
     });
     try {
@@ -341,13 +322,13 @@ test('PackChunkStore: writing does not wait for an fsync; a put lets go of its b
       await until('b is written during the fsync of a', () => released.b);
       assert.deepEqual(settled, { a: false, b: false }, 'no put resolves before its fsync');
       assert.equal((await s.has([sha(a), sha(b)])).size, 0, 'nothing is visible before its fsync');
-      open_();
+      fsyncs.open();
       await Promise.all([pa, pb]);
       assert.equal((await s.has([sha(a), sha(b)])).size, 2);
       assert.deepEqual(Buffer.from(await s.get(sha(b))), b);
     } finally {
       restore();
-      open_();
+      fsyncs.open();
       await s.close();
     }
   });
@@ -358,12 +339,11 @@ test('PackChunkStore: a failed fsync also refuses what was written to that pack 
     const s = new PackChunkStore(dir);
     const first = randomBytes(3000);
     await s.put(sha(first), first);
-    let open_ = (): void => undefined;
-    const gate = new Promise<void>((resolve) => (open_ = resolve));
+    const fsyncs = gate();
     let calls = 0;
     const restore = await hookDatasync(dir, async (real) => {
       if (++calls > 1) return real();
-      await gate;
+      await fsyncs.shut;
       throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
     });
     try {
@@ -374,7 +354,7 @@ test('PackChunkStore: a failed fsync also refuses what was written to that pack 
       await until('a is written', () => writtenA);
       const pb = s.put(sha(b), b, { released: () => (writtenB = true) });
       await until('b is written into the same pack', () => writtenB);
-      open_();
+      fsyncs.open();
       const [ra, rb] = await Promise.allSettled([pa, pb]);
       assert.equal(ra.status, 'rejected', 'the batch whose fsync failed is refused');
       assert.equal(rb.status, 'rejected', 'so is a record written to that pack while the fsync ran');
@@ -383,7 +363,7 @@ test('PackChunkStore: a failed fsync also refuses what was written to that pack 
       assert.deepEqual(Buffer.from(await s.get(sha(c))), c);
     } finally {
       restore();
-      open_();
+      fsyncs.open();
       await s.close();
     }
     const again = new PackChunkStore(dir);

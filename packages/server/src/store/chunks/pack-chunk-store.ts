@@ -264,7 +264,7 @@ export class PackChunkStore implements ChunkStore {
       i += slice.length;
     }
     // The syncer may have given up on this pack while the write ran (a failed fsync).
-    if (pack.retired && this.#abandoned.has(pack.id))
+    if (this.#abandoned.has(pack.id))
       throw new FerryError('INTERNAL', 'the chunk pack failed while being written');
     pack.end = pos;
     return entries;

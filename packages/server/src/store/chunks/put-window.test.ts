@@ -29,3 +29,23 @@ test('PutWindow: room waits while the puts or the bytes are at their limit; a re
   big();
   assert.equal(await settled(w.room()), true);
 });
+
+test('PutWindow.hold: a put counts until the store releases it or it settles, whichever comes first', async () => {
+  const w = new PutWindow({ maxPuts: 1 });
+  let release = (): void => undefined;
+  let settle = (): void => undefined;
+  const put = w.hold(10, (released) => {
+    release = released;
+    return new Promise<void>((resolve) => (settle = resolve));
+  });
+  assert.equal(await settled(w.room()), false, 'held while the store has the bytes');
+  release();
+  assert.equal(await settled(w.room()), true, 'released before the put settled');
+  const failing = w.hold(10, () => Promise.reject(new Error('disk full')));
+  await assert.rejects(failing, /disk full/);
+  assert.equal(await settled(w.room()), true, 'a failed put that never released is let go too');
+  settle();
+  await put;
+  w.take(10);
+  assert.equal(await settled(w.room()), false, 'settling after the release did not free a place twice');
+});

@@ -28,6 +28,15 @@ export class PutWindow {
     };
   }
 
+  /**
+   * Runs `put` with a `released` callback for PutOptions and counts it until the store calls that,
+   * or until the put settles, whichever comes first.
+   */
+  hold<T>(cost: number, put: (released: () => void) => Promise<T>): Promise<T> {
+    const release = this.take(cost);
+    return put(release).finally(release);
+  }
+
   /** Resolves once there is room for another put. */
   async room(): Promise<void> {
     while (this.#puts >= this.#maxPuts || this.#bytes >= this.#maxBytes)
