@@ -4,7 +4,8 @@
 // after every device has synced, all trees are identical, and every content a device held when it
 // synced survives on the server: at its path, renamed, as a conflict copy, or in versions.
 //
-// FERRY_PROPERTY_RUNS sets the number of runs (default 4; each is a few dozen CLI calls).
+// FERRY_PROPERTY_RUNS sets the number of runs (default 4; each is a few dozen CLI calls);
+// FERRY_PROPERTY_SEED and FERRY_PROPERTY_PATH replay a failure (the seed and path fast-check printed).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,9 @@ import { dirname, join } from 'node:path';
 import { ADMIN, Device, ServerHandle, converged, sha, treeOf } from './sync-harness.ts';
 
 const RUNS = Number(process.env.FERRY_PROPERTY_RUNS ?? 4);
+const REPLAY = process.env.FERRY_PROPERTY_SEED
+  ? { seed: Number(process.env.FERRY_PROPERTY_SEED), path: process.env.FERRY_PROPERTY_PATH }
+  : {};
 const NAMES = ['a.txt', 'b.txt', 'docs/c.txt', 'docs/d.txt', 'docs/deep/e.txt'];
 
 type Op =
@@ -58,6 +62,18 @@ async function freshUser(): Promise<{ user: string; password: string }> {
   });
   assert.equal(res.status, 201, await res.text());
   return { user, password };
+}
+
+/**
+ * One `ferry sync`, run as its user would: a pass halts rather than delete everything when the
+ * folder is empty (a lost mount looks the same), and here every file is gone because this test's
+ * own ops removed them, so the user confirms it (`ferry sync --allow-delete-all`).
+ */
+async function sync(d: Device): Promise<void> {
+  const r = await d.cli('sync', d.root, '--json');
+  const report = JSON.parse(r.stdout || '{}') as { status?: string };
+  if (report.status === 'halted' && (await treeOf(d.root)).size === 0)
+    await d.cli('sync', d.root, '--allow-delete-all');
 }
 
 /** Every contentHash the server has ever recorded for the user's default space. */
@@ -124,7 +140,7 @@ test(
               await rename(join(d.root, op.from), join(d.root, op.to)).catch(() => undefined);
             } else {
               await remember(d);
-              await d.cli('sync', d.root);
+              await sync(d);
             }
           }
           // Everyone comes online and syncs until nothing moves.
@@ -132,7 +148,7 @@ test(
           for (let round = 0; round < 4 && !tree; round++) {
             for (const d of devices) {
               await remember(d);
-              await d.cli('sync', d.root);
+              await sync(d);
             }
             tree = await converged(devices);
           }
@@ -146,7 +162,7 @@ test(
           for (const d of devices) await d.dispose();
         }
       }),
-      { numRuns: RUNS, endOnFailure: true },
+      { numRuns: RUNS, endOnFailure: true, ...REPLAY },
     );
   },
 );
